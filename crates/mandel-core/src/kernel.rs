@@ -1,0 +1,103 @@
+//! The `MandelKernel` trait every rung implements, and its errors.
+
+use crate::frame::FrameError;
+use crate::real::Precision;
+
+/// Whether a kernel can run on this machine now.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Availability {
+    /// It can run.
+    Ready,
+    /// It cannot; the reason says what a person could do about it
+    /// (for example which driver to install).
+    Unavailable(String),
+}
+
+impl Availability {
+    /// `true` for [`Availability::Ready`].
+    pub fn is_ready(&self) -> bool {
+        matches!(self, Availability::Ready)
+    }
+}
+
+/// Why a kernel could not compute a frame.
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+pub enum KernelError {
+    /// The frame cannot be computed in the kernel's precision.
+    #[error(transparent)]
+    Frame(#[from] FrameError),
+    /// The output buffer does not have one slot per pixel.
+    #[error("the output buffer holds {actual} counts but the frame has {expected} pixels")]
+    OutputLength {
+        /// Pixels in the frame.
+        expected: usize,
+        /// Length of the buffer given.
+        actual: usize,
+    },
+    /// The kernel cannot run here.
+    #[error("kernel {kernel} is unavailable: {reason}")]
+    Unavailable {
+        /// The kernel's name.
+        kernel: String,
+        /// Why, and what to do about it.
+        reason: String,
+    },
+    /// A device (GPU) failed while computing.
+    #[error("device error: {0}")]
+    Device(String),
+}
+
+/// A Mandelbrot kernel: one way of computing escape counts under the numeric contract.
+///
+/// Object-safe, so the harness holds `Box<dyn MandelKernel>`; `Send + Sync`, so one instance
+/// may serve several threads. The caller owns the output buffer: a fast kernel allocates
+/// nothing per call in the steady state.
+pub trait MandelKernel: Send + Sync {
+    /// Short kebab-case id that starts with the rung's name: `hoisted`, `simd-f64x8`, `gpu-f32`.
+    fn name(&self) -> &str;
+
+    /// One line: the lesson of this rung.
+    fn description(&self) -> &str;
+
+    /// The precision the kernel computes in; it is compared with the reference of that precision.
+    fn precision(&self) -> Precision;
+
+    /// Whether the kernel promises output bit-identical to the reference of its precision.
+    fn is_exact(&self) -> bool;
+
+    /// Whether the kernel can run here (a GPU kernel may lack a device).
+    fn availability(&self) -> Availability {
+        Availability::Ready
+    }
+
+    /// Writes the escape count of every pixel of `frame` into `out`, row-major
+    /// (`out.len() == frame.pixel_count()`, row `frame.rows().start` first).
+    ///
+    /// A frame the kernel's precision cannot represent, a buffer of the wrong length or an
+    /// unavailable device is an `Err`, never a panic.
+    fn compute(&self, frame: &crate::Frame, out: &mut [u32]) -> Result<(), KernelError>;
+}
+
+/// Whether `name` is a valid kernel id: lowercase ASCII letters and digits in
+/// dash-separated words (`simd-f64x8`), starting with a letter.
+pub fn is_valid_kernel_name(name: &str) -> bool {
+    name.starts_with(|c: char| c.is_ascii_lowercase())
+        && name
+            .split('-')
+            .all(|word| !word.is_empty() && word.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kernel_names_are_kebab_case() {
+        for good in ["naive", "hoisted", "simd-f64x8", "gpu-f32", "reference-f32", "parallel-simd"] {
+            assert!(is_valid_kernel_name(good), "{good}");
+        }
+        for bad in ["", "Naive", "simd_f64", "-simd", "simd-", "simd--x", "8bit", "gpu f32", "ünï"] {
+            assert!(!is_valid_kernel_name(bad), "{bad}");
+        }
+    }
+}
