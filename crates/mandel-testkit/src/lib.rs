@@ -1,0 +1,420 @@
+//! The conformance kit: every kernel proves itself against the reference with one line.
+//!
+//! In a kernel crate's `tests/conformance.rs`:
+//!
+//! ```no_run
+//! # use mandel_testkit::__core as mandel_core;
+//! # struct Hoisted;
+//! # impl Hoisted { fn new() -> mandel_core::ReferenceKernel<f64> { mandel_core::ReferenceKernel::new() } }
+//! mandel_testkit::conformance!(hoisted => Hoisted::new());
+//! ```
+//!
+//! That line generates one `#[test]` per check below. Each check is an ordinary function
+//! that returns `Result<(), Failure>`, so the kit's own tests can call them on deliberately
+//! wrong kernels and assert that they are rejected (see `tests/wrong_kernels.rs`).
+//!
+//! Counts are compared with the reference of the kernel's own precision. A kernel that
+//! declares itself exact must match bit for bit; one that does not may differ on at most
+//! [`INEXACT_TOLERANCE`] of the pixels of a frame, but must still write every pixel with a
+//! count no larger than `max_iter`.
+//!
+//! A kernel that is unavailable here (no GPU) skips its checks with a loud line on stderr;
+//! with `MANDEL_REQUIRE_ALL=1` (CI sets it) the skip is a failure instead.
+
+use std::collections::HashMap;
+use std::io::Write;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::{Arc, Mutex, OnceLock};
+
+use mandel_core::{reference_counts, Availability, Frame, MandelKernel, Precision, Viewport, SCENES};
+use proptest::prelude::*;
+use proptest::test_runner::{Config, TestCaseError, TestError, TestRunner};
+
+#[doc(hidden)]
+pub use mandel_core as __core;
+
+/// The fraction of a frame's pixels on which a kernel that is *not* exact may differ.
+pub const INEXACT_TOLERANCE: f64 = 0.01;
+
+/// The value output buffers are filled with before a kernel runs: no count can equal it,
+/// since every frame checked here has `max_iter < u32::MAX`.
+pub const SENTINEL: u32 = u32::MAX;
+
+/// How many differing pixels a report lists.
+const REPORTED: usize = 8;
+
+/// The environment variable that turns a skipped (unavailable) kernel into a failure.
+pub const REQUIRE_ALL_VAR: &str = "MANDEL_REQUIRE_ALL";
+
+/// Why a kernel failed a check: a message that names the kernel, the frame and what differed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Failure(pub String);
+
+impl std::fmt::Display for Failure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for Failure {}
+
+/// The result of one check.
+pub type Outcome = Result<(), Failure>;
+
+/// A check: one property every kernel must have.
+pub type Check = fn(&dyn MandelKernel) -> Outcome;
+
+macro_rules! fail {
+    ($($arg:tt)*) => { Err(Failure(format!($($arg)*))) };
+}
+
+/// Every check, by name, in the order the macro generates them.
+pub const CHECKS: &[(&str, Check)] = &[
+    ("metadata", check_metadata),
+    ("bad_buffers", check_bad_buffers),
+    ("awkward_shapes", check_awkward_shapes),
+    ("every_pixel_written", check_every_pixel_written),
+    ("bands", check_bands),
+    ("scenes", check_scenes),
+    ("random_frames", check_random_frames),
+];
+
+/// Runs every check and returns the first failure.
+pub fn check_all(kernel: &dyn MandelKernel) -> Outcome {
+    CHECKS.iter().try_for_each(|(_, check)| check(kernel))
+}
+
+/// The kernel's name is a kebab-case id and its description one non-empty line.
+pub fn check_metadata(kernel: &dyn MandelKernel) -> Outcome {
+    let name = kernel.name();
+    if !mandel_core::is_valid_kernel_name(name) {
+        return fail!("kernel name `{name}` is not a kebab-case id (lowercase words and digits joined by '-')");
+    }
+    let description = kernel.description();
+    if description.trim().is_empty() || description.contains('\n') {
+        return fail!("kernel `{name}`: the description must be one non-empty line, got {description:?}");
+    }
+    Ok(())
+}
+
+/// A buffer of the wrong length is an `Err`, not a panic and not a partial write.
+pub fn check_bad_buffers(kernel: &dyn MandelKernel) -> Outcome {
+    let frame = Frame::new(viewport(-2.0, 1.0, -1.5, 1.5, 7, 5), 50);
+    for len in [0, 34, 36, 70] {
+        let mut out = vec![SENTINEL; len];
+        let result = catch_unwind(AssertUnwindSafe(|| kernel.compute(&frame, &mut out)));
+        match result {
+            Err(_) => return fail!("kernel `{}` panicked on a {len}-slot buffer for 35 pixels", kernel.name()),
+            Ok(Ok(())) => {
+                return fail!("kernel `{}` accepted a {len}-slot buffer for 35 pixels", kernel.name())
+            }
+            Ok(Err(_)) => {}
+        }
+    }
+    Ok(())
+}
+
+/// Every named scene the kernel's precision can represent matches the reference; a scene it
+/// cannot represent (the deep zoom in f32) is refused with an `Err`.
+pub fn check_scenes(kernel: &dyn MandelKernel) -> Outcome {
+    for scene in SCENES {
+        let frame = scene.frame();
+        if scene.supports(kernel.precision()) {
+            let expected = cached_reference(&format!("scene {}", scene.name), &frame, kernel.precision());
+            compare(kernel, &format!("scene `{}`", scene.name), &frame, &expected)?;
+        } else {
+            let mut out = vec![SENTINEL; frame.pixel_count()];
+            let result = catch_unwind(AssertUnwindSafe(|| kernel.compute(&frame, &mut out)));
+            match result {
+                Ok(Err(_)) => {}
+                Ok(Ok(())) => {
+                    return fail!(
+                        "kernel `{}` computed scene `{}`, which {} cannot represent: it must return Err",
+                        kernel.name(),
+                        scene.name,
+                        kernel.precision()
+                    )
+                }
+                Err(_) => {
+                    return fail!(
+                        "kernel `{}` panicked on scene `{}` instead of returning Err",
+                        kernel.name(),
+                        scene.name
+                    )
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// 1×1, 1×N, N×1, and every width from 1 to 17 plus widths around vector sizes.
+pub fn check_awkward_shapes(kernel: &dyn MandelKernel) -> Outcome {
+    let mut shapes: Vec<(u32, u32)> = vec![(1, 1), (1, 2), (1, 7), (1, 64), (2, 1), (7, 1), (64, 1), (100, 1)];
+    shapes.extend((1..=17).map(|width| (width, 3)));
+    shapes.extend([31, 33, 47, 63, 65, 127, 129].map(|width| (width, 2)));
+    // A whole view of the set and a boundary-rich zoom.
+    let regions = [(-2.13, 0.77, -1.3, 1.3), (-0.7565, -0.7365, 0.0915, 0.1115)];
+    for (x_min, x_max, y_min, y_max) in regions {
+        for &(width, height) in &shapes {
+            let frame = Frame::new(viewport(x_min, x_max, y_min, y_max, width, height), 700);
+            let expected = fresh_reference(&frame, kernel.precision())?;
+            compare(kernel, &format!("a {width}x{height} frame"), &frame, &expected)?;
+        }
+    }
+    Ok(())
+}
+
+/// Every output slot is overwritten (buffers start as [`SENTINEL`]).
+pub fn check_every_pixel_written(kernel: &dyn MandelKernel) -> Outcome {
+    for (width, height) in [(1, 1), (13, 11), (64, 8)] {
+        let frame = Frame::new(viewport(-2.0, 1.0, -1.2, 1.2, width, height), 300);
+        let mut out = vec![SENTINEL; frame.pixel_count()];
+        compute(kernel, &frame, &mut out)?;
+        let unwritten: Vec<String> = positions(&frame)
+            .zip(&out)
+            .filter(|&(_, &count)| count == SENTINEL)
+            .map(|((i, j), _)| format!("({i}, {j})"))
+            .collect();
+        if !unwritten.is_empty() {
+            return fail!(
+                "kernel `{}` left {} of {} pixels unwritten in frame {frame}: {}",
+                kernel.name(),
+                unwritten.len(),
+                frame.pixel_count(),
+                first_few(&unwritten)
+            );
+        }
+    }
+    Ok(())
+}
+
+/// Bands computed separately (uneven heights, single rows) give the whole frame's counts,
+/// which are the reference's: a band must keep the whole frame's origin and pixel step.
+pub fn check_bands(kernel: &dyn MandelKernel) -> Outcome {
+    // Around c = i, a Misiurewicz point: the boundary has structure at every scale with modest
+    // counts. The pixel step is one or two ulps of `cy`, so a band whose rows are off by one ulp
+    // (re-based at its own top) gets visibly different counts.
+    let span = match kernel.precision() {
+        Precision::F64 => 3e-14,
+        Precision::F32 => 1.5e-5,
+    };
+    let whole = Frame::new(Viewport::from_center(0.0, 1.0, span, 96, 203).expect("valid"), 1500);
+    let expected = cached_reference(&format!("bands {}", kernel.precision()), &whole, kernel.precision());
+    for rows_per_band in [1, 7, 64, 200] {
+        let mut out = vec![SENTINEL; whole.pixel_count()];
+        let width = whole.width() as usize;
+        for band in whole.bands(rows_per_band) {
+            let start = (band.rows().start - whole.rows().start) as usize * width;
+            let slots = &mut out[start..start + band.pixel_count()];
+            compute(kernel, &band, slots)?;
+        }
+        diff(kernel, &format!("bands of {rows_per_band} rows stitched together"), &whole, &out, &expected)?;
+    }
+    // A band on its own, compared with the same rows of the whole frame.
+    let band = whole.band(37..41).expect("rows inside the frame");
+    let width = whole.width() as usize;
+    let rows_of_whole = &expected[37 * width..41 * width];
+    compare(kernel, "the band of rows 37..41 alone", &band, rows_of_whole)
+}
+
+/// proptest: random frames anywhere in the interesting region, zoomed down to the limit of the
+/// precision, 1..=100 pixels each way, `max_iter` from 0 to 2000.
+pub fn check_random_frames(kernel: &dyn MandelKernel) -> Outcome {
+    let precision = kernel.precision();
+    let config = Config { failure_persistence: None, max_shrink_iters: 256, ..Config::default() };
+    let mut runner = TestRunner::new(config);
+    let result = runner.run(&random_frame(precision), |frame| {
+        let expected = reference_counts(&frame, precision).map_err(|e| TestCaseError::fail(e.to_string()))?;
+        compare(kernel, "a random frame", &frame, &expected).map_err(|failure| TestCaseError::fail(failure.0))
+    });
+    match result {
+        Ok(()) => Ok(()),
+        Err(TestError::Fail(reason, frame)) => fail!("{reason}\n(minimal failing frame: {frame})"),
+        Err(TestError::Abort(reason)) => fail!("random frames aborted for kernel `{}`: {reason}", kernel.name()),
+    }
+}
+
+/// A strategy for frames that `precision` can represent.
+pub fn random_frame(precision: Precision) -> impl Strategy<Value = Frame> {
+    // Zoom depth: up to where the pixel step reaches the precision's resolution.
+    let deepest: f64 = match precision {
+        Precision::F64 => 14.5,
+        Precision::F32 => 6.5,
+    };
+    let max_iter = prop_oneof![0..=16u32, 0..=400u32, 0..=2000u32];
+    (-2.2..0.8f64, -1.3..1.3f64, 0.0..deepest, 0.25..4.0f64, 1..=100u32, 1..=100u32, max_iter).prop_filter_map(
+        "the viewport must be representable in the kernel's precision",
+        move |(cx, cy, depth, aspect, width, height, max_iter)| {
+            let span_x = 3.0 * 10f64.powf(-depth);
+            let span_y = span_x * aspect;
+            let v = Viewport::from_bounds(
+                cx - span_x / 2.0,
+                cx + span_x / 2.0,
+                cy - span_y / 2.0,
+                cy + span_y / 2.0,
+                width,
+                height,
+            )
+            .ok()?;
+            let frame = Frame::new(v, max_iter);
+            frame.check_precision(precision).ok()?;
+            Some(frame)
+        },
+    )
+}
+
+/// Runs `check` on `kernel` as a test: panics with the failure, or, if the kernel is
+/// unavailable here, prints a loud skip line (or fails when `MANDEL_REQUIRE_ALL=1`).
+pub fn run(kernel: &dyn MandelKernel, check_name: &str, check: Check) {
+    if let Some(skip) = skip_line(kernel, check_name, require_all()) {
+        // Written straight to the process's stderr, past the test harness's capture, so that a
+        // skip is seen even when every test passes.
+        let _ = writeln!(std::io::stderr().lock(), "{skip}");
+        return;
+    }
+    if let Err(failure) = check(kernel) {
+        panic!("{failure}");
+    }
+}
+
+/// `Some(line)` when the check must be skipped because the kernel is unavailable; panics
+/// instead when `require_all` is set.
+pub fn skip_line(kernel: &dyn MandelKernel, check_name: &str, require_all: bool) -> Option<String> {
+    let Availability::Unavailable(reason) = kernel.availability() else {
+        return None;
+    };
+    if require_all {
+        panic!(
+            "kernel `{}` is unavailable and {REQUIRE_ALL_VAR} is set, so its `{check_name}` check fails: {reason}",
+            kernel.name()
+        );
+    }
+    Some(format!(
+        "SKIPPED: conformance check `{check_name}` of kernel `{}`: unavailable here: {reason} \
+         (set {REQUIRE_ALL_VAR}=1 to make this a failure)",
+        kernel.name()
+    ))
+}
+
+/// Whether `MANDEL_REQUIRE_ALL` is set to something other than empty, `0` or `false`.
+pub fn require_all() -> bool {
+    std::env::var(REQUIRE_ALL_VAR).is_ok_and(|value| !matches!(value.trim(), "" | "0" | "false" | "no"))
+}
+
+/// Generates one `#[test]` per check for each `module => kernel` pair.
+///
+/// ```no_run
+/// use mandel_testkit::__core::ReferenceKernel;
+/// // One line per crate; a crate with variants lists them all.
+/// mandel_testkit::conformance!(
+///     reference_f64 => ReferenceKernel::<f64>::new(),
+///     reference_f32 => ReferenceKernel::<f32>::new(),
+/// );
+/// ```
+#[macro_export]
+macro_rules! conformance {
+    ($($module:ident => $kernel:expr),+ $(,)?) => {
+        $(
+            #[allow(unused_imports)]
+            mod $module {
+                use super::*;
+                fn kernel() -> ::std::boxed::Box<dyn $crate::__core::MandelKernel> {
+                    ::std::boxed::Box::new($kernel)
+                }
+                $crate::conformance!(@tests metadata, bad_buffers, awkward_shapes, every_pixel_written, bands, scenes, random_frames);
+            }
+        )+
+    };
+    (@tests $($check:ident),+) => {
+        $(
+            #[test]
+            fn $check() {
+                let check = $crate::CHECKS
+                    .iter()
+                    .find(|(name, _)| *name == stringify!($check))
+                    .expect("every generated test names a check")
+                    .1;
+                $crate::run(&*kernel(), stringify!($check), check);
+            }
+        )+
+    };
+}
+
+fn viewport(x_min: f64, x_max: f64, y_min: f64, y_max: f64, width: u32, height: u32) -> Viewport {
+    Viewport::from_bounds(x_min, x_max, y_min, y_max, width, height).expect("the kit's own frames are valid")
+}
+
+fn compute(kernel: &dyn MandelKernel, frame: &Frame, out: &mut [u32]) -> Outcome {
+    kernel.compute(frame, out).or_else(|e| fail!("kernel `{}` failed on frame {frame}: {e}", kernel.name()))
+}
+
+/// Runs the kernel on `frame` into a sentinel-filled buffer and compares with `expected`.
+fn compare(kernel: &dyn MandelKernel, label: &str, frame: &Frame, expected: &[u32]) -> Outcome {
+    let mut out = vec![SENTINEL; frame.pixel_count()];
+    compute(kernel, frame, &mut out)?;
+    diff(kernel, label, frame, &out, expected)
+}
+
+/// Compares a kernel's counts with the reference's and reports the first differences.
+fn diff(kernel: &dyn MandelKernel, label: &str, frame: &Frame, got: &[u32], expected: &[u32]) -> Outcome {
+    let differing: Vec<String> = positions(frame)
+        .zip(got.iter().zip(expected))
+        .filter(|(_, (got, want))| got != want)
+        .map(|((i, j), (got, want))| {
+            let got = if *got == SENTINEL { "unwritten".to_string() } else { got.to_string() };
+            format!("({i}, {j}): {got} vs {want}")
+        })
+        .collect();
+    if differing.is_empty() {
+        return Ok(());
+    }
+    let tolerated = !kernel.is_exact()
+        && (differing.len() as f64) <= INEXACT_TOLERANCE * got.len() as f64
+        && got.iter().all(|&count| count <= frame.max_iter());
+    if tolerated {
+        return Ok(());
+    }
+    let promise = if kernel.is_exact() { "exact" } else { "inexact, over tolerance" };
+    fail!(
+        "kernel `{}` ({}, {promise}) differs from the {} reference on {} of {} pixels of {label}, frame {frame}; \
+         (i, j): kernel vs reference: {}",
+        kernel.name(),
+        kernel.precision(),
+        kernel.precision(),
+        differing.len(),
+        got.len(),
+        first_few(&differing)
+    )
+}
+
+/// `(i, j)` of every pixel of `frame`, in output order (global row indices).
+fn positions(frame: &Frame) -> impl Iterator<Item = (u32, u32)> {
+    let width = frame.width();
+    frame.rows().flat_map(move |j| (0..width).map(move |i| (i, j)))
+}
+
+fn first_few(items: &[String]) -> String {
+    let mut text = items.iter().take(REPORTED).cloned().collect::<Vec<_>>().join("; ");
+    if items.len() > REPORTED {
+        text.push_str("; ...");
+    }
+    text
+}
+
+fn fresh_reference(frame: &Frame, precision: Precision) -> Result<Vec<u32>, Failure> {
+    reference_counts(frame, precision).or_else(|e| fail!("the reference cannot compute {frame}: {e}"))
+}
+
+/// The reference counts of a fixed frame, computed once per test process.
+fn cached_reference(key: &str, frame: &Frame, precision: Precision) -> Arc<Vec<u32>> {
+    type Cache = Mutex<HashMap<(String, Precision), Arc<OnceLock<Arc<Vec<u32>>>>>>;
+    static CACHE: OnceLock<Cache> = OnceLock::new();
+    let slot = {
+        let mut cache = CACHE.get_or_init(Default::default).lock().unwrap_or_else(|e| e.into_inner());
+        cache.entry((key.to_string(), precision)).or_default().clone()
+    };
+    // Computed outside the map's lock, so tests of different frames do not wait on each other.
+    slot.get_or_init(|| Arc::new(reference_counts(frame, precision).expect("the kit's fixed frames are valid")))
+        .clone()
+}

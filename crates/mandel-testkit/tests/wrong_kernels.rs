@@ -1,0 +1,262 @@
+//! The kit tests itself: deliberately wrong kernels must be rejected, and the right check must
+//! be the one that rejects them. A kit that passes everything proves nothing.
+
+use mandel_core::{escape_count, reference, Availability, Frame, Grid, KernelError, MandelKernel, Precision, Real};
+use mandel_testkit::{
+    check_all, check_awkward_shapes, check_bad_buffers, check_bands, check_every_pixel_written,
+    check_random_frames, check_scenes, skip_line, Outcome,
+};
+
+/// A kernel built from a closure over (grid, frame, out), with a chosen exactness promise.
+struct Wrong<R> {
+    name: &'static str,
+    exact: bool,
+    compute: fn(&Grid<R>, &Frame, &mut [u32]),
+}
+
+impl<R: Real> MandelKernel for Wrong<R> {
+    fn name(&self) -> &str {
+        self.name
+    }
+    fn description(&self) -> &str {
+        "a deliberately wrong kernel"
+    }
+    fn precision(&self) -> Precision {
+        R::PRECISION
+    }
+    fn is_exact(&self) -> bool {
+        self.exact
+    }
+    fn compute(&self, frame: &Frame, out: &mut [u32]) -> Result<(), KernelError> {
+        let grid = Grid::<R>::checked(frame, out)?;
+        (self.compute)(&grid, frame, out);
+        Ok(())
+    }
+}
+
+fn wrong(name: &'static str, compute: fn(&Grid<f64>, &Frame, &mut [u32])) -> Wrong<f64> {
+    Wrong { name, exact: true, compute }
+}
+
+/// Row-major loop over the grid with a per-pixel function of (i, j).
+fn each_pixel<R: Real>(grid: &Grid<R>, out: &mut [u32], mut f: impl FnMut(u32, u32) -> u32) {
+    let width = grid.width() as usize;
+    for (k, j) in grid.rows().enumerate() {
+        for i in 0..grid.width() {
+            out[k * width + i as usize] = f(i, j);
+        }
+    }
+}
+
+fn off_by_one(grid: &Grid<f64>, _: &Frame, out: &mut [u32]) {
+    let max_iter = grid.max_iter();
+    each_pixel(grid, out, |i, j| {
+        let n = escape_count(grid.cx(i), grid.cy(j), max_iter);
+        if n < max_iter { n + 1 } else { n }
+    });
+}
+
+/// Writes pixel (i, j) at column-major position: axes swapped in memory.
+fn swapped_axes(grid: &Grid<f64>, _: &Frame, out: &mut [u32]) {
+    let rows = grid.rows().len();
+    for (k, j) in grid.rows().enumerate() {
+        for i in 0..grid.width() {
+            out[i as usize * rows + k] = escape_count(grid.cx(i), grid.cy(j), grid.max_iter());
+        }
+    }
+}
+
+/// Row 0 at the bottom. The classic frame is symmetric about the real axis, so only the other
+/// scenes and random frames can catch this.
+fn upside_down(grid: &Grid<f64>, frame: &Frame, out: &mut [u32]) {
+    let y_min = frame.viewport().y_min();
+    each_pixel(grid, out, |i, j| escape_count(grid.cx(i), y_min + f64::from(j) * grid.dy(), grid.max_iter()));
+}
+
+/// The tutorial's `x += step`: accumulated coordinates drift from the contract's.
+fn accumulated(grid: &Grid<f64>, _: &Frame, out: &mut [u32]) {
+    let width = grid.width() as usize;
+    for (row, j) in out.chunks_exact_mut(width).zip(grid.rows()) {
+        let mut x = grid.x_min();
+        for pixel in row {
+            *pixel = escape_count(x, grid.cy(j), grid.max_iter());
+            x += grid.dx();
+        }
+    }
+}
+
+/// Each band re-based at its own top row: right for whole frames, wrong for bands.
+fn rebased_band<R: Real>(grid: &Grid<R>, frame: &Frame, out: &mut [u32]) {
+    let top = grid.cy(frame.rows().start);
+    let first = frame.rows().start;
+    each_pixel(grid, out, |i, j| escape_count(grid.cx(i), top - R::from_u32(j - first) * grid.dy(), grid.max_iter()));
+}
+
+/// Forgets the last pixel of every frame: computes into scratch space, copies one too few.
+fn untouched_pixel(_: &Grid<f64>, frame: &Frame, out: &mut [u32]) {
+    let mut scratch = vec![0; out.len()];
+    reference::<f64>(frame, &mut scratch).unwrap();
+    let last = out.len() - 1;
+    out[..last].copy_from_slice(&scratch[..last]);
+}
+
+/// Changes a few pixels of large frames by one, as an inexact (e.g. FMA-using) kernel would.
+fn slightly_off(_: &Grid<f64>, frame: &Frame, out: &mut [u32]) {
+    reference::<f64>(frame, out).unwrap();
+    for count in out.iter_mut().step_by(997).skip(1) {
+        if *count > 0 {
+            *count -= 1;
+        }
+    }
+}
+
+fn assert_rejected(outcome: Outcome, kernel: &str, by: &str) {
+    match outcome {
+        Ok(()) => panic!("the `{by}` check accepted the wrong kernel `{kernel}`"),
+        Err(failure) => {
+            assert!(failure.0.contains(kernel), "the report names the kernel: {failure}");
+            eprintln!("rejected as it should be: {failure}");
+        }
+    }
+}
+
+#[test]
+fn off_by_one_count_is_rejected() {
+    let k = wrong("off-by-one", off_by_one);
+    assert_rejected(check_scenes(&k), "off-by-one", "scenes");
+    assert_rejected(check_awkward_shapes(&k), "off-by-one", "awkward_shapes");
+}
+
+#[test]
+fn swapped_axes_are_rejected() {
+    let k = wrong("swapped-axes", swapped_axes);
+    assert_rejected(check_scenes(&k), "swapped-axes", "scenes");
+    assert_rejected(check_awkward_shapes(&k), "swapped-axes", "awkward_shapes");
+}
+
+#[test]
+fn upside_down_is_rejected_even_though_the_classic_frame_is_symmetric() {
+    let k = wrong("upside-down", upside_down);
+    assert_rejected(check_scenes(&k), "upside-down", "scenes");
+    assert_rejected(check_random_frames(&k), "upside-down", "random_frames");
+}
+
+#[test]
+fn accumulated_coordinates_are_rejected() {
+    let k = wrong("accumulated", accumulated);
+    assert_rejected(check_scenes(&k), "accumulated", "scenes");
+    assert_rejected(check_random_frames(&k), "accumulated", "random_frames");
+}
+
+#[test]
+fn a_rebased_band_is_rejected_by_the_band_check() {
+    let k = wrong("rebased-band", rebased_band::<f64>);
+    // Whole frames are right, so only the band check can see it.
+    assert_eq!(check_scenes(&k), Ok(()));
+    assert_rejected(check_bands(&k), "rebased-band", "bands");
+    let k32 = Wrong::<f32> { name: "rebased-band-f32", exact: true, compute: rebased_band };
+    assert_eq!(check_scenes(&k32), Ok(()));
+    assert_rejected(check_bands(&k32), "rebased-band-f32", "bands");
+}
+
+#[test]
+fn an_untouched_pixel_is_rejected() {
+    let k = wrong("untouched-pixel", untouched_pixel);
+    let failure = check_every_pixel_written(&k).unwrap_err();
+    assert!(failure.0.contains("unwritten"), "{failure}");
+    assert_rejected(check_awkward_shapes(&k), "untouched-pixel", "awkward_shapes");
+}
+
+#[test]
+fn a_kernel_that_ignores_the_buffer_length_is_rejected() {
+    struct Sloppy;
+    impl MandelKernel for Sloppy {
+        fn name(&self) -> &str {
+            "sloppy"
+        }
+        fn description(&self) -> &str {
+            "indexes the buffer without checking its length"
+        }
+        fn precision(&self) -> Precision {
+            Precision::F64
+        }
+        fn is_exact(&self) -> bool {
+            true
+        }
+        fn compute(&self, frame: &Frame, out: &mut [u32]) -> Result<(), KernelError> {
+            let grid = frame.grid::<f64>()?;
+            each_pixel(&grid, out, |i, j| escape_count(grid.cx(i), grid.cy(j), grid.max_iter()));
+            Ok(())
+        }
+    }
+    assert_rejected(check_bad_buffers(&Sloppy), "sloppy", "bad_buffers");
+}
+
+#[test]
+fn an_f32_kernel_that_computes_an_unrepresentable_scene_is_rejected() {
+    /// Claims f32 but computes in f64 without checking the f32 grid.
+    struct Pretender;
+    impl MandelKernel for Pretender {
+        fn name(&self) -> &str {
+            "pretender"
+        }
+        fn description(&self) -> &str {
+            "claims f32, computes f64"
+        }
+        fn precision(&self) -> Precision {
+            Precision::F32
+        }
+        fn is_exact(&self) -> bool {
+            true
+        }
+        fn compute(&self, frame: &Frame, out: &mut [u32]) -> Result<(), KernelError> {
+            reference::<f64>(frame, out)
+        }
+    }
+    assert_rejected(check_scenes(&Pretender), "pretender", "scenes");
+}
+
+#[test]
+fn small_differences_fail_an_exact_kernel_and_pass_an_inexact_one() {
+    let exact = Wrong { name: "slightly-off", exact: true, compute: slightly_off };
+    assert_rejected(check_scenes(&exact), "slightly-off", "scenes");
+    let inexact = Wrong { name: "slightly-off", exact: false, compute: slightly_off };
+    assert_eq!(check_scenes(&inexact), Ok(()));
+}
+
+#[test]
+fn bad_names_and_descriptions_are_rejected() {
+    let k = Wrong::<f64> { name: "Bad_Name", exact: true, compute: off_by_one };
+    assert!(check_all(&k).unwrap_err().0.contains("kebab-case"));
+}
+
+#[test]
+fn an_unavailable_kernel_is_skipped_loudly_or_fails_when_all_are_required() {
+    struct Missing;
+    impl MandelKernel for Missing {
+        fn name(&self) -> &str {
+            "gpu-missing"
+        }
+        fn description(&self) -> &str {
+            "needs a device that is not here"
+        }
+        fn precision(&self) -> Precision {
+            Precision::F32
+        }
+        fn is_exact(&self) -> bool {
+            true
+        }
+        fn availability(&self) -> Availability {
+            Availability::Unavailable("no Vulkan driver: install mesa-vulkan-drivers".into())
+        }
+        fn compute(&self, _: &Frame, _: &mut [u32]) -> Result<(), KernelError> {
+            Err(KernelError::Unavailable { kernel: "gpu-missing".into(), reason: "no device".into() })
+        }
+    }
+    let line = skip_line(&Missing, "scenes", false).expect("skipped");
+    assert!(line.starts_with("SKIPPED") && line.contains("gpu-missing") && line.contains("mesa-vulkan-drivers"));
+    let required = std::panic::catch_unwind(|| skip_line(&Missing, "scenes", true));
+    assert!(required.is_err(), "MANDEL_REQUIRE_ALL turns the skip into a failure");
+    let ready = Wrong { name: "ready", exact: true, compute: off_by_one };
+    assert_eq!(skip_line(&ready, "scenes", true), None);
+}
