@@ -2,11 +2,8 @@
 //!
 //! In a kernel crate's `tests/conformance.rs`:
 //!
-//! ```no_run
-//! # use mandel_testkit::__core as mandel_core;
-//! # struct Hoisted;
-//! # impl Hoisted { fn new() -> mandel_core::ReferenceKernel<f64> { mandel_core::ReferenceKernel::new() } }
-//! mandel_testkit::conformance!(hoisted => Hoisted::new());
+//! ```text
+//! mandel_testkit::conformance!(hoisted => kernel_hoisted::Hoisted);
 //! ```
 //!
 //! That line generates one `#[test]` per check below. Each check is an ordinary function
@@ -305,11 +302,10 @@ pub fn require_all() -> bool {
 /// Generates one `#[test]` per check for each `module => kernel` pair.
 ///
 /// ```no_run
-/// use mandel_testkit::__core::ReferenceKernel;
 /// // One line per crate; a crate with variants lists them all.
 /// mandel_testkit::conformance!(
-///     reference_f64 => ReferenceKernel::<f64>::new(),
-///     reference_f32 => ReferenceKernel::<f32>::new(),
+///     reference_f64 => mandel_testkit::__core::ReferenceKernel::<f64>::new(),
+///     reference_f32 => mandel_testkit::__core::ReferenceKernel::<f32>::new(),
 /// );
 /// ```
 #[macro_export]
