@@ -33,7 +33,7 @@ pub enum FrameError {
         pixels: u64,
     },
     /// A coordinate or span is NaN or infinite.
-    #[error("{what} is {value}: coordinates and spans must be finite numbers")]
+    #[error("{what} is {value:?}: coordinates and spans must be finite numbers")]
     NotFinite {
         /// Which input.
         what: &'static str,
@@ -41,7 +41,9 @@ pub enum FrameError {
         value: f64,
     },
     /// `min >= max` on an axis.
-    #[error("{axis} bounds are inverted or empty: {axis}_min ({min}) must be less than {axis}_max ({max})")]
+    #[error(
+        "{axis} bounds are inverted or empty: {axis}_min ({min:?}) must be less than {axis}_max ({max:?})"
+    )]
     Inverted {
         /// `'x'` or `'y'`.
         axis: char,
@@ -51,7 +53,7 @@ pub enum FrameError {
         max: f64,
     },
     /// A span that is not positive.
-    #[error("span {value} must be greater than zero")]
+    #[error("span {value:?} must be greater than zero")]
     NonPositiveSpan {
         /// The span given.
         value: f64,
@@ -59,7 +61,7 @@ pub enum FrameError {
     /// The axis range cannot be represented in the precision (bounds round together,
     /// overflow, or the pixel step is zero or not finite).
     #[error(
-        "the {axis} range [{min}, {max}] cannot be used in {precision}: {reason} \
+        "the {axis} range [{min:?}, {max:?}] cannot be used in {precision}: {reason} \
          (zoom out, or use an f64 kernel)"
     )]
     Unrepresentable {
@@ -280,7 +282,15 @@ impl Frame {
         let v = &self.viewport;
         let (x_min, dx) = axis::<R>('x', v.x_min, v.x_max, v.width)?;
         let (_, dy) = axis::<R>('y', v.y_min, v.y_max, v.height)?;
-        Ok(Grid { x_min, y_max: R::from_f64(v.y_max), dx, dy, width: v.width, rows: self.rows.clone(), max_iter: self.max_iter })
+        Ok(Grid {
+            x_min,
+            y_max: R::from_f64(v.y_max),
+            dx,
+            dy,
+            width: v.width,
+            rows: self.rows.clone(),
+            max_iter: self.max_iter,
+        })
     }
 
     /// Whether this frame can be computed in `precision` (see [`Frame::grid`]).
@@ -321,7 +331,8 @@ impl std::fmt::Display for Frame {
 
 /// One axis in precision `R`: its lower bound rounded to `R` and its pixel step.
 fn axis<R: Real>(axis: char, min: f64, max: f64, pixels: u32) -> Result<(R, R), FrameError> {
-    let unrepresentable = |reason| FrameError::Unrepresentable { axis, min, max, precision: R::PRECISION, reason };
+    let unrepresentable =
+        |reason| FrameError::Unrepresentable { axis, min, max, precision: R::PRECISION, reason };
     let (lo, hi) = (R::from_f64(min), R::from_f64(max));
     if !lo.is_finite() || !hi.is_finite() {
         return Err(unrepresentable("a bound overflows"));

@@ -114,11 +114,10 @@ mod tests {
         let v = Viewport::from_bounds(-2.0, 1.0, -1.0, 1.0, 3, 2).unwrap();
         let frame = Frame::new(v, 20);
         let counts = reference_counts(&frame, Precision::F64).unwrap();
-        let expected: Vec<u32> =
-            [(-2.0, 1.0), (-1.0, 1.0), (0.0, 1.0), (-2.0, 0.0), (-1.0, 0.0), (0.0, 0.0)]
-                .iter()
-                .map(|&(x, y)| escape_count(x, y, 20))
-                .collect();
+        let expected: Vec<u32> = [(-2.0, 1.0), (-1.0, 1.0), (0.0, 1.0), (-2.0, 0.0), (-1.0, 0.0), (0.0, 0.0)]
+            .iter()
+            .map(|&(x, y)| escape_count(x, y, 20))
+            .collect();
         assert_eq!(counts, expected);
         assert_eq!(counts[3..], [20, 20, 20]);
     }

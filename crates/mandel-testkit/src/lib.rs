@@ -85,7 +85,9 @@ pub fn check_all(kernel: &dyn MandelKernel) -> Outcome {
 pub fn check_metadata(kernel: &dyn MandelKernel) -> Outcome {
     let name = kernel.name();
     if !mandel_core::is_valid_kernel_name(name) {
-        return fail!("kernel name `{name}` is not a kebab-case id (lowercase words and digits joined by '-')");
+        return fail!(
+            "kernel name `{name}` is not a kebab-case id (lowercase words and digits joined by '-')"
+        );
     }
     let description = kernel.description();
     if description.trim().is_empty() || description.contains('\n') {
@@ -101,7 +103,9 @@ pub fn check_bad_buffers(kernel: &dyn MandelKernel) -> Outcome {
         let mut out = vec![SENTINEL; len];
         let result = catch_unwind(AssertUnwindSafe(|| kernel.compute(&frame, &mut out)));
         match result {
-            Err(_) => return fail!("kernel `{}` panicked on a {len}-slot buffer for 35 pixels", kernel.name()),
+            Err(_) => {
+                return fail!("kernel `{}` panicked on a {len}-slot buffer for 35 pixels", kernel.name())
+            }
             Ok(Ok(())) => {
                 return fail!("kernel `{}` accepted a {len}-slot buffer for 35 pixels", kernel.name())
             }
@@ -147,7 +151,8 @@ pub fn check_scenes(kernel: &dyn MandelKernel) -> Outcome {
 
 /// 1×1, 1×N, N×1, and every width from 1 to 17 plus widths around vector sizes.
 pub fn check_awkward_shapes(kernel: &dyn MandelKernel) -> Outcome {
-    let mut shapes: Vec<(u32, u32)> = vec![(1, 1), (1, 2), (1, 7), (1, 64), (2, 1), (7, 1), (64, 1), (100, 1)];
+    let mut shapes: Vec<(u32, u32)> =
+        vec![(1, 1), (1, 2), (1, 7), (1, 64), (2, 1), (7, 1), (64, 1), (100, 1)];
     shapes.extend((1..=17).map(|width| (width, 3)));
     shapes.extend([31, 33, 47, 63, 65, 127, 129].map(|width| (width, 2)));
     // A whole view of the set and a boundary-rich zoom.
@@ -228,7 +233,9 @@ pub fn check_random_frames(kernel: &dyn MandelKernel) -> Outcome {
     match result {
         Ok(()) => Ok(()),
         Err(TestError::Fail(reason, frame)) => fail!("{reason}\n(minimal failing frame: {frame})"),
-        Err(TestError::Abort(reason)) => fail!("random frames aborted for kernel `{}`: {reason}", kernel.name()),
+        Err(TestError::Abort(reason)) => {
+            fail!("random frames aborted for kernel `{}`: {reason}", kernel.name())
+        }
     }
 }
 
@@ -240,25 +247,26 @@ pub fn random_frame(precision: Precision) -> impl Strategy<Value = Frame> {
         Precision::F32 => 6.5,
     };
     let max_iter = prop_oneof![0..=16u32, 0..=400u32, 0..=2000u32];
-    (-2.2..0.8f64, -1.3..1.3f64, 0.0..deepest, 0.25..4.0f64, 1..=100u32, 1..=100u32, max_iter).prop_filter_map(
-        "the viewport must be representable in the kernel's precision",
-        move |(cx, cy, depth, aspect, width, height, max_iter)| {
-            let span_x = 3.0 * 10f64.powf(-depth);
-            let span_y = span_x * aspect;
-            let v = Viewport::from_bounds(
-                cx - span_x / 2.0,
-                cx + span_x / 2.0,
-                cy - span_y / 2.0,
-                cy + span_y / 2.0,
-                width,
-                height,
-            )
-            .ok()?;
-            let frame = Frame::new(v, max_iter);
-            frame.check_precision(precision).ok()?;
-            Some(frame)
-        },
-    )
+    (-2.2..0.8f64, -1.3..1.3f64, 0.0..deepest, 0.25..4.0f64, 1..=100u32, 1..=100u32, max_iter)
+        .prop_filter_map(
+            "the viewport must be representable in the kernel's precision",
+            move |(cx, cy, depth, aspect, width, height, max_iter)| {
+                let span_x = 3.0 * 10f64.powf(-depth);
+                let span_y = span_x * aspect;
+                let v = Viewport::from_bounds(
+                    cx - span_x / 2.0,
+                    cx + span_x / 2.0,
+                    cy - span_y / 2.0,
+                    cy + span_y / 2.0,
+                    width,
+                    height,
+                )
+                .ok()?;
+                let frame = Frame::new(v, max_iter);
+                frame.check_precision(precision).ok()?;
+                Some(frame)
+            },
+        )
 }
 
 /// Runs `check` on `kernel` as a test: panics with the failure, or, if the kernel is
@@ -411,6 +419,8 @@ fn cached_reference(key: &str, frame: &Frame, precision: Precision) -> Arc<Vec<u
         cache.entry((key.to_string(), precision)).or_default().clone()
     };
     // Computed outside the map's lock, so tests of different frames do not wait on each other.
-    slot.get_or_init(|| Arc::new(reference_counts(frame, precision).expect("the kit's fixed frames are valid")))
-        .clone()
+    slot.get_or_init(|| {
+        Arc::new(reference_counts(frame, precision).expect("the kit's fixed frames are valid"))
+    })
+    .clone()
 }

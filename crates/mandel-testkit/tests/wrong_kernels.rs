@@ -1,7 +1,9 @@
 //! The kit tests itself: deliberately wrong kernels must be rejected, and the right check must
 //! be the one that rejects them. A kit that passes everything proves nothing.
 
-use mandel_core::{escape_count, reference, Availability, Frame, Grid, KernelError, MandelKernel, Precision, Real};
+use mandel_core::{
+    escape_count, reference, Availability, Frame, Grid, KernelError, MandelKernel, Precision, Real,
+};
 use mandel_testkit::{
     check_all, check_awkward_shapes, check_bad_buffers, check_bands, check_every_pixel_written,
     check_random_frames, check_scenes, skip_line, Outcome,
@@ -52,7 +54,11 @@ fn off_by_one(grid: &Grid<f64>, _: &Frame, out: &mut [u32]) {
     let max_iter = grid.max_iter();
     each_pixel(grid, out, |i, j| {
         let n = escape_count(grid.cx(i), grid.cy(j), max_iter);
-        if n < max_iter { n + 1 } else { n }
+        if n < max_iter {
+            n + 1
+        } else {
+            n
+        }
     });
 }
 
@@ -89,7 +95,9 @@ fn accumulated(grid: &Grid<f64>, _: &Frame, out: &mut [u32]) {
 fn rebased_band<R: Real>(grid: &Grid<R>, frame: &Frame, out: &mut [u32]) {
     let top = grid.cy(frame.rows().start);
     let first = frame.rows().start;
-    each_pixel(grid, out, |i, j| escape_count(grid.cx(i), top - R::from_u32(j - first) * grid.dy(), grid.max_iter()));
+    each_pixel(grid, out, |i, j| {
+        escape_count(grid.cx(i), top - R::from_u32(j - first) * grid.dy(), grid.max_iter())
+    });
 }
 
 /// Forgets the last pixel of every frame: computes into scratch space, copies one too few.
@@ -254,7 +262,9 @@ fn an_unavailable_kernel_is_skipped_loudly_or_fails_when_all_are_required() {
         }
     }
     let line = skip_line(&Missing, "scenes", false).expect("skipped");
-    assert!(line.starts_with("SKIPPED") && line.contains("gpu-missing") && line.contains("mesa-vulkan-drivers"));
+    assert!(
+        line.starts_with("SKIPPED") && line.contains("gpu-missing") && line.contains("mesa-vulkan-drivers")
+    );
     let required = std::panic::catch_unwind(|| skip_line(&Missing, "scenes", true));
     assert!(required.is_err(), "MANDEL_REQUIRE_ALL turns the skip into a failure");
     let ready = Wrong { name: "ready", exact: true, compute: off_by_one };
