@@ -194,7 +194,7 @@ fn render(args: RenderArgs) -> Result<(), String> {
 
     let mut counts = Vec::new();
     counts.try_reserve_exact(frame.pixel_count()).map_err(|_| {
-        format!("cannot allocate {} MiB for the counts of this frame", frame.pixel_count() * 4 >> 20)
+        format!("cannot allocate {} MiB for the counts of this frame", (frame.pixel_count() * 4) >> 20)
     })?;
     counts.resize(frame.pixel_count(), 0);
     let started = Instant::now();

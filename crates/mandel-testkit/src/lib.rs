@@ -350,7 +350,9 @@ fn viewport(x_min: f64, x_max: f64, y_min: f64, y_max: f64, width: u32, height: 
 }
 
 fn compute(kernel: &dyn MandelKernel, frame: &Frame, out: &mut [u32]) -> Outcome {
-    kernel.compute(frame, out).or_else(|e| fail!("kernel `{}` failed on frame {frame}: {e}", kernel.name()))
+    kernel
+        .compute(frame, out)
+        .map_err(|e| Failure(format!("kernel `{}` failed on frame {frame}: {e}", kernel.name())))
 }
 
 /// Runs the kernel on `frame` into a sentinel-filled buffer and compares with `expected`.
@@ -407,7 +409,8 @@ fn first_few(items: &[String]) -> String {
 }
 
 fn fresh_reference(frame: &Frame, precision: Precision) -> Result<Vec<u32>, Failure> {
-    reference_counts(frame, precision).or_else(|e| fail!("the reference cannot compute {frame}: {e}"))
+    reference_counts(frame, precision)
+        .map_err(|e| Failure(format!("the reference cannot compute {frame}: {e}")))
 }
 
 /// The reference counts of a fixed frame, computed once per test process.

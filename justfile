@@ -1,0 +1,27 @@
+# Recipes for the mandel workspace. Install just with `cargo install just`;
+# every recipe is a plain cargo command you can also type yourself.
+
+# List the recipes.
+default:
+    @just --list
+
+# Run every test: the conformance kit for each kernel, the kit's self-tests, the harness.
+test:
+    cargo test --workspace
+
+# List every kernel (precision, exactness, availability here) and every scene.
+list:
+    cargo run --release -q -p mandel-harness -- list
+
+# Render a scene with a kernel into a PNG, e.g. `just render seahorse naive seahorse.png`.
+render scene="classic" kernel="hoisted" image="classic.png":
+    cargo run --release -q -p mandel-harness -- render --scene {{scene}} --kernel {{kernel}} --image {{image}}
+
+# Format and lint as CI does.
+lint:
+    cargo fmt --all -- --check
+    cargo clippy --workspace --all-targets -- -D warnings
+
+# Everything CI runs, on this checkout.
+ci:
+    bash .ci/run
