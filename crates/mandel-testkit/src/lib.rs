@@ -25,7 +25,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 
 use mandel_core::{reference_counts, Availability, Frame, MandelKernel, Precision, Viewport, SCENES};
 use proptest::prelude::*;
-use proptest::test_runner::{Config, TestCaseError, TestError, TestRunner};
+use proptest::test_runner::{Config, RngSeed, TestCaseError, TestError, TestRunner};
 
 #[doc(hidden)]
 pub use mandel_core as __core;
@@ -61,24 +61,47 @@ pub type Outcome = Result<(), Failure>;
 /// A check: one property every kernel must have.
 pub type Check = fn(&dyn MandelKernel) -> Outcome;
 
+/// A named check, and whether it needs the kernel to be able to run here.
+#[derive(Clone, Copy, Debug)]
+pub struct CheckSpec {
+    /// Its name, which is also the name of the test the macro generates.
+    pub name: &'static str,
+    /// The check.
+    pub check: Check,
+    /// `false` for checks that only read what a kernel says of itself, which run even when
+    /// the kernel is unavailable here.
+    pub needs_device: bool,
+}
+
+/// The seed of the random frames unless `PROPTEST_RNG_SEED` is set: fixed, so that a run is
+/// reproducible and CI is not at the mercy of luck. Set the variable to explore other frames.
+pub const DEFAULT_SEED: u64 = 0x6d61_6e64_656c; // "mandel"
+
 macro_rules! fail {
     ($($arg:tt)*) => { Err(Failure(format!($($arg)*))) };
 }
 
-/// Every check, by name, in the order the macro generates them.
-pub const CHECKS: &[(&str, Check)] = &[
-    ("metadata", check_metadata),
-    ("bad_buffers", check_bad_buffers),
-    ("awkward_shapes", check_awkward_shapes),
-    ("every_pixel_written", check_every_pixel_written),
-    ("bands", check_bands),
-    ("scenes", check_scenes),
-    ("random_frames", check_random_frames),
+/// Every check, in the order the macro generates their tests (a generated test,
+/// `every_check_has_a_test`, fails if the macro's list and this one drift apart).
+pub const CHECKS: &[CheckSpec] = &[
+    CheckSpec { name: "metadata", check: check_metadata, needs_device: false },
+    CheckSpec { name: "bad_buffers", check: check_bad_buffers, needs_device: true },
+    CheckSpec { name: "iteration_limits", check: check_iteration_limits, needs_device: true },
+    CheckSpec { name: "awkward_shapes", check: check_awkward_shapes, needs_device: true },
+    CheckSpec { name: "every_pixel_written", check: check_every_pixel_written, needs_device: true },
+    CheckSpec { name: "bands", check: check_bands, needs_device: true },
+    CheckSpec { name: "scenes", check: check_scenes, needs_device: true },
+    CheckSpec { name: "random_frames", check: check_random_frames, needs_device: true },
 ];
+
+/// The check called `name`.
+pub fn check_named(name: &str) -> Option<&'static CheckSpec> {
+    CHECKS.iter().find(|spec| spec.name == name)
+}
 
 /// Runs every check and returns the first failure.
 pub fn check_all(kernel: &dyn MandelKernel) -> Outcome {
-    CHECKS.iter().try_for_each(|(_, check)| check(kernel))
+    CHECKS.iter().try_for_each(|spec| (spec.check)(kernel))
 }
 
 /// The kernel's name is a kebab-case id and its description one non-empty line.
@@ -99,7 +122,7 @@ pub fn check_metadata(kernel: &dyn MandelKernel) -> Outcome {
 /// A buffer of the wrong length is an `Err`, not a panic and not a partial write.
 pub fn check_bad_buffers(kernel: &dyn MandelKernel) -> Outcome {
     let frame = Frame::new(viewport(-2.0, 1.0, -1.5, 1.5, 7, 5), 50);
-    for len in [0, 34, 36, 70] {
+    for len in [0, 1, 34, 36, 70] {
         let mut out = vec![SENTINEL; len];
         let result = catch_unwind(AssertUnwindSafe(|| kernel.compute(&frame, &mut out)));
         match result {
@@ -109,8 +132,37 @@ pub fn check_bad_buffers(kernel: &dyn MandelKernel) -> Outcome {
             Ok(Ok(())) => {
                 return fail!("kernel `{}` accepted a {len}-slot buffer for 35 pixels", kernel.name())
             }
+            Ok(Err(_)) if out.iter().any(|&count| count != SENTINEL) => {
+                return fail!(
+                    "kernel `{}` returned Err for a {len}-slot buffer but wrote into it first",
+                    kernel.name()
+                )
+            }
             Ok(Err(_)) => {}
         }
+    }
+    Ok(())
+}
+
+/// `max_iter` at its edges: 0 (every count 0), 1 and 2, and `u32::MAX` on points that escape at
+/// once (a kernel that computes `max_iter + 1`, or counts in `i32`, fails here).
+pub fn check_iteration_limits(kernel: &dyn MandelKernel) -> Outcome {
+    let whole_set = viewport(-2.13, 0.77, -1.3, 1.3, 37, 23);
+    for max_iter in [0, 1, 2, 3] {
+        let frame = Frame::new(whole_set, max_iter);
+        let expected = fresh_reference(&frame, kernel.precision())?;
+        compare(kernel, &format!("max_iter {max_iter}"), &frame, &expected)?;
+    }
+    // Outside radius 2 every point escapes at n = 0, so this is instant for a correct kernel.
+    let outside = Frame::new(viewport(3.0, 4.0, 2.5, 3.5, 19, 5), u32::MAX);
+    let mut out = vec![1; outside.pixel_count()];
+    compute(kernel, &outside, &mut out)?;
+    if let Some(k) = out.iter().position(|&count| count != 0) {
+        return fail!(
+            "kernel `{}` gave count {} (expected 0) at pixel {k} of frame {outside}",
+            kernel.name(),
+            out[k]
+        );
     }
     Ok(())
 }
@@ -224,7 +276,11 @@ pub fn check_bands(kernel: &dyn MandelKernel) -> Outcome {
 /// precision, 1..=100 pixels each way, `max_iter` from 0 to 2000.
 pub fn check_random_frames(kernel: &dyn MandelKernel) -> Outcome {
     let precision = kernel.precision();
-    let config = Config { failure_persistence: None, max_shrink_iters: 256, ..Config::default() };
+    let mut config = Config { failure_persistence: None, max_shrink_iters: 256, ..Config::default() };
+    if std::env::var_os("PROPTEST_RNG_SEED").is_none() {
+        config.rng_seed = RngSeed::Fixed(DEFAULT_SEED);
+    }
+    let seed = config.rng_seed;
     let mut runner = TestRunner::new(config);
     let result = runner.run(&random_frame(precision), |frame| {
         let expected = reference_counts(&frame, precision).map_err(|e| TestCaseError::fail(e.to_string()))?;
@@ -232,7 +288,9 @@ pub fn check_random_frames(kernel: &dyn MandelKernel) -> Outcome {
     });
     match result {
         Ok(()) => Ok(()),
-        Err(TestError::Fail(reason, frame)) => fail!("{reason}\n(minimal failing frame: {frame})"),
+        Err(TestError::Fail(reason, frame)) => {
+            fail!("{reason}\n(minimal failing frame: {frame}; PROPTEST_RNG_SEED={seed} reproduces the run)")
+        }
         Err(TestError::Abort(reason)) => {
             fail!("random frames aborted for kernel `{}`: {reason}", kernel.name())
         }
@@ -269,16 +327,19 @@ pub fn random_frame(precision: Precision) -> impl Strategy<Value = Frame> {
         )
 }
 
-/// Runs `check` on `kernel` as a test: panics with the failure, or, if the kernel is
-/// unavailable here, prints a loud skip line (or fails when `MANDEL_REQUIRE_ALL=1`).
-pub fn run(kernel: &dyn MandelKernel, check_name: &str, check: Check) {
-    if let Some(skip) = skip_line(kernel, check_name, require_all()) {
-        // Written straight to the process's stderr, past the test harness's capture, so that a
-        // skip is seen even when every test passes.
-        let _ = writeln!(std::io::stderr().lock(), "{skip}");
-        return;
+/// Runs a check on `kernel` as a test: panics with the failure, or, if the check needs the
+/// kernel to run and it is unavailable here, prints a loud skip line (or fails when
+/// `MANDEL_REQUIRE_ALL=1`).
+pub fn run(kernel: &dyn MandelKernel, spec: &CheckSpec) {
+    if spec.needs_device {
+        if let Some(skip) = skip_line(kernel, spec.name, require_all()) {
+            // Written straight to the process's stderr, past the test harness's capture, so
+            // that a skip is seen even when every test passes.
+            let _ = writeln!(std::io::stderr().lock(), "{skip}");
+            return;
+        }
     }
-    if let Err(failure) = check(kernel) {
+    if let Err(failure) = (spec.check)(kernel) {
         panic!("{failure}");
     }
 }
@@ -312,8 +373,8 @@ pub fn require_all() -> bool {
 /// ```no_run
 /// // One line per crate; a crate with variants lists them all.
 /// mandel_testkit::conformance!(
-///     reference_f64 => mandel_testkit::__core::ReferenceKernel::<f64>::new(),
-///     reference_f32 => mandel_testkit::__core::ReferenceKernel::<f32>::new(),
+///     reference_f64 => mandel_core::ReferenceKernel::<f64>::new(),
+///     reference_f32 => mandel_core::ReferenceKernel::<f32>::new(),
 /// );
 /// ```
 #[macro_export]
@@ -326,7 +387,8 @@ macro_rules! conformance {
                 fn kernel() -> ::std::boxed::Box<dyn $crate::__core::MandelKernel> {
                     ::std::boxed::Box::new($kernel)
                 }
-                $crate::conformance!(@tests metadata, bad_buffers, awkward_shapes, every_pixel_written, bands, scenes, random_frames);
+                $crate::conformance!(@tests metadata, bad_buffers, iteration_limits, awkward_shapes,
+                    every_pixel_written, bands, scenes, random_frames);
             }
         )+
     };
@@ -334,14 +396,17 @@ macro_rules! conformance {
         $(
             #[test]
             fn $check() {
-                let check = $crate::CHECKS
-                    .iter()
-                    .find(|(name, _)| *name == stringify!($check))
-                    .expect("every generated test names a check")
-                    .1;
-                $crate::run(&*kernel(), stringify!($check), check);
+                let spec = $crate::check_named(stringify!($check)).expect("every generated test names a check");
+                $crate::run(&*kernel(), spec);
             }
         )+
+
+        #[test]
+        fn every_check_has_a_test() {
+            let generated = [$(stringify!($check)),+];
+            let checks: ::std::vec::Vec<&str> = $crate::CHECKS.iter().map(|spec| spec.name).collect();
+            assert_eq!(checks, generated, "the conformance! macro and CHECKS list different checks");
+        }
     };
 }
 

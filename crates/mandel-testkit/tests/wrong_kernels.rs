@@ -6,7 +6,8 @@ use mandel_core::{
 };
 use mandel_testkit::{
     check_all, check_awkward_shapes, check_bad_buffers, check_bands, check_every_pixel_written,
-    check_random_frames, check_scenes, skip_line, Outcome,
+    check_iteration_limits, check_metadata, check_named, check_random_frames, check_scenes, run, skip_line,
+    Outcome,
 };
 
 /// A kernel built from a closure over (grid, frame, out), with a chosen exactness promise.
@@ -234,8 +235,60 @@ fn small_differences_fail_an_exact_kernel_and_pass_an_inexact_one() {
 
 #[test]
 fn bad_names_and_descriptions_are_rejected() {
-    let k = Wrong::<f64> { name: "Bad_Name", exact: true, compute: off_by_one };
-    assert!(check_all(&k).unwrap_err().0.contains("kebab-case"));
+    struct Described(&'static str, &'static str);
+    impl MandelKernel for Described {
+        fn name(&self) -> &str {
+            self.0
+        }
+        fn description(&self) -> &str {
+            self.1
+        }
+        fn precision(&self) -> Precision {
+            Precision::F64
+        }
+        fn is_exact(&self) -> bool {
+            true
+        }
+        fn compute(&self, frame: &Frame, out: &mut [u32]) -> Result<(), KernelError> {
+            reference::<f64>(frame, out)
+        }
+    }
+    assert_eq!(check_metadata(&Described("fine-name", "One line.")), Ok(()));
+    assert!(check_metadata(&Described("Bad_Name", "One line.")).unwrap_err().0.contains("kebab-case"));
+    assert!(check_metadata(&Described("fine-name", "  ")).unwrap_err().0.contains("description"));
+    assert!(check_metadata(&Described("fine-name", "two\nlines")).unwrap_err().0.contains("description"));
+    assert!(check_all(&Described("Bad_Name", "One line.")).is_err());
+}
+
+/// The 2011 tutorial's quirk: points that never escape get 0.
+fn interior_zero(grid: &Grid<f64>, _: &Frame, out: &mut [u32]) {
+    let max_iter = grid.max_iter();
+    each_pixel(grid, out, |i, j| match escape_count(grid.cx(i), grid.cy(j), max_iter) {
+        n if n == max_iter => 0,
+        n => n,
+    });
+}
+
+#[test]
+fn the_tutorials_interior_of_zero_is_rejected() {
+    let k = wrong("interior-zero", interior_zero);
+    assert_rejected(check_iteration_limits(&k), "interior-zero", "iteration_limits");
+    assert_rejected(check_scenes(&k), "interior-zero", "scenes");
+}
+
+/// Counts one iteration too many on every pixel: `0..=max_iter` instead of `0..max_iter`.
+fn one_iteration_too_many(grid: &Grid<f64>, _: &Frame, out: &mut [u32]) {
+    each_pixel(grid, out, |i, j| {
+        let limit = grid.max_iter().checked_add(1).expect("max_iter + 1 overflows");
+        escape_count(grid.cx(i), grid.cy(j), limit).min(grid.max_iter())
+    });
+}
+
+#[test]
+fn a_kernel_that_overflows_at_the_largest_max_iter_is_rejected() {
+    let k = wrong("too-many", one_iteration_too_many);
+    let outcome = std::panic::catch_unwind(|| check_iteration_limits(&k));
+    assert!(!matches!(outcome, Ok(Ok(()))), "iteration_limits accepted a kernel that overflows max_iter");
 }
 
 #[test]
@@ -269,4 +322,8 @@ fn an_unavailable_kernel_is_skipped_loudly_or_fails_when_all_are_required() {
     assert!(required.is_err(), "MANDEL_REQUIRE_ALL turns the skip into a failure");
     let ready = Wrong { name: "ready", exact: true, compute: off_by_one };
     assert_eq!(skip_line(&ready, "scenes", true), None);
+    // What a kernel says of itself is checked even without its device.
+    assert!(!check_named("metadata").unwrap().needs_device);
+    run(&Missing, check_named("metadata").unwrap());
+    assert!(check_named("scenes").unwrap().needs_device);
 }
