@@ -42,6 +42,8 @@ impl MandelKernel for Hoisted {
 /// Escape counts of global row `j` into `row` (`row.len() == grid.width()`); public so that
 /// later rungs (the parallel one) can reuse this routine rather than copy it.
 pub fn compute_row(grid: &Grid<f64>, j: u32, row: &mut [u32]) {
+    debug_assert_eq!(row.len(), grid.width() as usize, "a row has one slot per column");
+    debug_assert!(grid.rows().contains(&j), "row {j} is outside the grid's rows");
     let ci = grid.cy(j);
     for (pixel, i) in row.iter_mut().zip(0..) {
         *pixel = escape_count(grid.cx(i), ci, grid.max_iter());

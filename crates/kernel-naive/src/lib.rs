@@ -32,13 +32,18 @@ impl MandelKernel for Naive {
     fn compute(&self, frame: &Frame, out: &mut [u32]) -> Result<(), KernelError> {
         let grid = Grid::<f64>::checked(frame, out)?;
         // Build the inputs first, as the tutorial does: one point per pixel, row by row.
-        let mut q = Vec::with_capacity(out.len());
+        // (32 bytes a pixel: on a huge frame that can fail, which is an error, not an abort.)
+        let (mut q, mut z) = (Vec::new(), Vec::new());
+        if q.try_reserve_exact(out.len()).and_then(|()| z.try_reserve_exact(out.len())).is_err() {
+            let mib = out.len().saturating_mul(2 * std::mem::size_of::<Complex64>()) >> 20;
+            return Err(KernelError::OutOfMemory { kernel: self.name().into(), mib });
+        }
         for j in grid.rows() {
             for i in 0..grid.width() {
                 q.push(Complex64::new(grid.cx(i), grid.cy(j)));
             }
         }
-        let mut z = vec![Complex64::new(0.0, 0.0); q.len()];
+        z.resize(q.len(), Complex64::new(0.0, 0.0));
         calculate_z(&q, grid.max_iter(), &mut z, out);
         Ok(())
     }

@@ -76,6 +76,14 @@ pub enum FrameError {
         /// What went wrong in that precision.
         reason: &'static str,
     },
+    /// A span so small that the bounds around the centre round to the same `f64`.
+    #[error("span {span:?} is too small to resolve around {center:?} in f64: the bounds round together")]
+    SpanTooSmall {
+        /// The span given.
+        span: f64,
+        /// The centre coordinate on the collapsed axis.
+        center: f64,
+    },
     /// A band outside its frame, or empty.
     #[error("rows {start}..{end} are not a non-empty part of the frame's rows {frame_start}..{frame_end}")]
     BadBand {
@@ -145,6 +153,11 @@ impl Viewport {
         }
         let span_y = span_x * f64::from(height) / f64::from(width);
         let (half_x, half_y) = (span_x / 2.0, span_y / 2.0);
+        for (center, half, span) in [(center_x, half_x, span_x), (center_y, half_y, span_y)] {
+            if center - half >= center + half {
+                return Err(FrameError::SpanTooSmall { span, center });
+            }
+        }
         Self::from_bounds(
             center_x - half_x,
             center_x + half_x,
@@ -439,8 +452,6 @@ mod tests {
             Viewport::from_center(0.0, 0.0, -1.0, 10, 10),
             Viewport::from_center(0.0, f64::NAN, 1.0, 10, 10),
             Viewport::from_center(0.0, 0.0, f64::INFINITY, 10, 10),
-            // A span far below the resolution of f64 around the centre: the bounds coincide.
-            Viewport::from_center(1.0, 0.0, 1e-20, 10, 10),
         ];
         for result in bad {
             let err = result.unwrap_err();
@@ -456,6 +467,13 @@ mod tests {
             Viewport::from_bounds(0.0, 1.0, 0.0, 1.0, 32768, 32769),
             Err(FrameError::TooLarge { .. })
         ));
+    }
+
+    #[test]
+    fn a_span_below_the_resolution_of_f64_says_so() {
+        let err = Viewport::from_center(1.0, 0.0, 1e-20, 10, 10).unwrap_err();
+        assert_eq!(err, FrameError::SpanTooSmall { span: 1e-20, center: 1.0 });
+        assert!(err.to_string().contains("too small"), "{err}");
     }
 
     #[test]
@@ -505,9 +523,10 @@ mod tests {
         assert_eq!(bands[0].rows(), 0..7);
         assert_eq!(bands[142].rows(), 994..1000);
         assert_eq!(bands.iter().map(Frame::pixel_count).sum::<usize>(), frame.pixel_count());
-        let whole = frame.grid::<f64>().unwrap();
+        // A band's grid uses global row indices: row 700 of band 100 sits where the contract puts it.
         let band = bands[100].grid::<f64>().unwrap();
-        assert_eq!(band.cy(700), whole.cy(700));
+        assert_eq!(band.rows(), 700..707);
+        assert_eq!(band.cy(700), 1.3 - 700.0 * ((1.3 - -1.3) / 1000.0));
         assert!(!bands[100].is_whole() && frame.is_whole());
         let nested: Vec<_> = bands[1].bands(3).map(|b| b.rows()).collect();
         assert_eq!(nested, vec![7..10, 10..13, 13..14]);

@@ -42,6 +42,14 @@ pub enum KernelError {
         /// Why, and what to do about it.
         reason: String,
     },
+    /// The kernel's own working memory could not be allocated.
+    #[error("kernel {kernel} cannot allocate {mib} MiB of working memory for this frame")]
+    OutOfMemory {
+        /// The kernel's name.
+        kernel: String,
+        /// How much it asked for, in MiB.
+        mib: usize,
+    },
     /// A device (GPU) failed while computing.
     #[error("device error: {0}")]
     Device(String),

@@ -2,21 +2,16 @@
 
 use crate::{Frame, Precision, Viewport};
 
-/// A named, fixed frame.
+/// A named, fixed frame. Only the constants in [`SCENES`] exist (the fields are private), and a
+/// test proves each of them valid, so the accessors below cannot fail.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Scene {
-    /// Its id (`classic`).
-    pub name: &'static str,
-    /// One line: what it shows and why it is here.
-    pub description: &'static str,
-    /// `x_min, x_max, y_min, y_max`.
-    pub bounds: [f64; 4],
-    /// Pixels per row.
-    pub width: u32,
-    /// Rows.
-    pub height: u32,
-    /// Iteration limit.
-    pub max_iter: u32,
+    name: &'static str,
+    description: &'static str,
+    bounds: [f64; 4],
+    width: u32,
+    height: u32,
+    max_iter: u32,
 }
 
 /// Every named scene, in the order they are listed.
@@ -61,6 +56,27 @@ pub const SCENES: &[Scene] = &[
 ];
 
 impl Scene {
+    /// Its id (`classic`).
+    pub fn name(&self) -> &'static str {
+        self.name
+    }
+    /// One line: what it shows and why it is here.
+    pub fn description(&self) -> &'static str {
+        self.description
+    }
+    /// `[x_min, x_max, y_min, y_max]`.
+    pub fn bounds(&self) -> [f64; 4] {
+        self.bounds
+    }
+    /// `(width, height)` in pixels.
+    pub fn size(&self) -> (u32, u32) {
+        (self.width, self.height)
+    }
+    /// The iteration limit.
+    pub fn max_iter(&self) -> u32 {
+        self.max_iter
+    }
+
     /// The scene called `name`.
     pub fn by_name(name: &str) -> Option<&'static Scene> {
         SCENES.iter().find(|scene| scene.name == name)

@@ -1,5 +1,6 @@
 //! `mandel`: list the discovered kernels and render frames with any of them.
 
+use std::io::{self, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::str::FromStr;
@@ -94,12 +95,14 @@ fn main() -> ExitCode {
         Ok(cli) => cli,
         Err(err) => return usage_error(err),
     };
+    let mut out = io::stdout().lock();
     let result = match cli.command {
-        Command::List => {
-            list();
-            Ok(())
-        }
-        Command::Render(args) => render(args),
+        // A reader that stops early (`mandel list | head -1`) is not an error.
+        Command::List => match list(&mut out) {
+            Err(e) if e.kind() != io::ErrorKind::BrokenPipe => Err(e.to_string()),
+            _ => Ok(()),
+        },
+        Command::Render(args) => render(args, &mut out),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -135,30 +138,32 @@ fn usage_error(err: clap::Error) -> ExitCode {
     ExitCode::from(2)
 }
 
-fn list() {
+fn list(out: &mut impl Write) -> io::Result<()> {
     let kernels = all_kernels();
     let width = kernels.iter().map(|k| k.name().len()).max().unwrap_or(0).max("KERNEL".len());
-    println!("{:width$}  PRECISION  EXACT  AVAILABLE  DESCRIPTION", "KERNEL");
+    writeln!(out, "{:width$}  PRECISION  EXACT  AVAILABLE  DESCRIPTION", "KERNEL")?;
     for kernel in &kernels {
         let available = match kernel.availability() {
             Availability::Ready => "yes".to_string(),
             Availability::Unavailable(reason) => format!("no ({reason})"),
         };
-        println!(
+        writeln!(
+            out,
             "{:width$}  {:9}  {:5}  {:9}  {}",
             kernel.name(),
             kernel.precision().as_str(),
             if kernel.is_exact() { "yes" } else { "no" },
             available,
             kernel.description()
-        );
+        )?;
     }
-    println!();
-    let width = SCENES.iter().map(|s| s.name.len()).max().unwrap_or(0).max("SCENE".len());
-    println!("{:width$}  DESCRIPTION", "SCENE");
+    writeln!(out)?;
+    let width = SCENES.iter().map(|s| s.name().len()).max().unwrap_or(0).max("SCENE".len());
+    writeln!(out, "{:width$}  DESCRIPTION", "SCENE")?;
     for scene in SCENES {
-        println!("{:width$}  {}", scene.name, scene.description);
+        writeln!(out, "{:width$}  {}", scene.name(), scene.description())?;
     }
+    Ok(())
 }
 
 /// The frame the arguments ask for: a scene's, with any of its parts overridden.
@@ -169,7 +174,7 @@ fn frame_from(args: &RenderArgs) -> Result<(String, Frame), String> {
             let name = scene.as_deref().unwrap_or("classic");
             let scene = Scene::by_name(name)
                 .ok_or_else(|| format!("unknown scene `{name}`; the scenes are: {}", Scene::names()))?;
-            (format!("scene {}", scene.name), scene.bounds, (scene.width, scene.height), scene.max_iter)
+            (format!("scene {}", scene.name()), scene.bounds(), scene.size(), scene.max_iter())
         }
     };
     let Size(width, height) = args.size.unwrap_or(Size(size.0, size.1));
@@ -179,7 +184,9 @@ fn frame_from(args: &RenderArgs) -> Result<(String, Frame), String> {
     Ok((label, Frame::new(viewport, args.max_iter.unwrap_or(max_iter))))
 }
 
-fn render(args: RenderArgs) -> Result<(), String> {
+/// Computes the frame, writes every output to a temporary file, then renames them all into place.
+/// A report line that cannot be printed (say, stdout is a closed pipe) does not fail the run.
+fn render(args: RenderArgs, out: &mut impl Write) -> Result<(), String> {
     let kernel = find_kernel(&args.kernel).map_err(|e| e.to_string())?;
     if let Availability::Unavailable(reason) = kernel.availability() {
         return Err(format!("kernel `{}` is unavailable here: {reason}", kernel.name()));
@@ -202,24 +209,34 @@ fn render(args: RenderArgs) -> Result<(), String> {
     let seconds = started.elapsed().as_secs_f64();
 
     let work = pixel_iterations(&counts, frame.max_iter());
-    println!("{} on {label}: {frame}", kernel.name());
-    println!(
-        "{} pixel-iterations in {:.3} s ({:.2} G iter/s)",
-        thousands(work),
-        seconds,
-        throughput(work, seconds) / 1e9
-    );
     let (width, height) = (frame.width(), frame.viewport().height());
+    let mut written = Vec::new();
     if let Some(file) = counts_file {
-        let path = file.path().display().to_string();
-        file.write_npy(&counts, width, height).map_err(|e| e.to_string())?;
-        println!("wrote {path}: escape counts, uint32, shape ({height}, {width})");
+        written.push((
+            file.write_npy(&counts, width, height).map_err(|e| e.to_string())?,
+            format!("escape counts, uint32, shape ({height}, {width})"),
+        ));
     }
     if let Some(file) = image_file {
-        let path = file.path().display().to_string();
-        file.write_png(&counts, width, height, frame.max_iter()).map_err(|e| e.to_string())?;
-        println!("wrote {path}: {width}x{height} PNG");
+        written.push((
+            file.write_png(&counts, width, height, frame.max_iter()).map_err(|e| e.to_string())?,
+            format!("{width}x{height} PNG"),
+        ));
     }
+    let mut report = format!(
+        "{} on {label}: {frame}\n{} pixel-iterations in {seconds:.3} s",
+        kernel.name(),
+        thousands(work)
+    );
+    if seconds > 0.0 {
+        report += &format!(" ({:.2} G iter/s)", throughput(work, seconds) / 1e9);
+    }
+    for (file, what) in written {
+        let path = file.path().display().to_string();
+        file.commit().map_err(|e| e.to_string())?;
+        report += &format!("\nwrote {path}: {what}");
+    }
+    let _ = writeln!(out, "{report}");
     Ok(())
 }
 

@@ -58,7 +58,7 @@ impl PendingFile {
 
     /// Writes `counts` (row-major, `height` rows of `width`) as a little-endian `uint32`
     /// array of shape `(height, width)`, which `numpy.load` reads.
-    pub fn write_npy(self, counts: &[u32], width: u32, height: u32) -> Result<(), OutputError> {
+    pub fn write_npy(self, counts: &[u32], width: u32, height: u32) -> Result<WrittenFile, OutputError> {
         self.write_with(|file| {
             let mut writer = npyz::WriteOptions::new()
                 .dtype(npyz::DType::Plain("<u4".parse().expect("a valid numpy type string")))
@@ -78,7 +78,7 @@ impl PendingFile {
         width: u32,
         height: u32,
         max_iter: u32,
-    ) -> Result<(), OutputError> {
+    ) -> Result<WrittenFile, OutputError> {
         self.write_with(|file| {
             let mut encoder = png::Encoder::new(file, width, height);
             encoder.set_color(png::ColorType::Rgb);
@@ -100,7 +100,7 @@ impl PendingFile {
     fn write_with(
         self,
         write: impl FnOnce(&mut BufWriter<File>) -> std::io::Result<()>,
-    ) -> Result<(), OutputError> {
+    ) -> Result<WrittenFile, OutputError> {
         let path = self.path.display().to_string();
         let error = |reason: String| OutputError { path: path.clone(), reason };
         let file = self.temp.as_file().try_clone().map_err(|e| error(e.to_string()))?;
@@ -114,8 +114,28 @@ impl PendingFile {
             use std::os::unix::fs::PermissionsExt;
             let _ = self.temp.as_file().set_permissions(std::fs::Permissions::from_mode(0o644));
         }
-        self.temp.persist(&self.path).map_err(|e| error(e.error.to_string()))?;
-        Ok(())
+        Ok(WrittenFile(self))
+    }
+}
+
+/// A completely written temporary file, not yet at its destination. Write every output of a
+/// run first, then [`commit`](WrittenFile::commit) them all: a run that fails half-way leaves
+/// none of its files behind. Dropping it deletes the temporary file.
+#[derive(Debug)]
+pub struct WrittenFile(PendingFile);
+
+impl WrittenFile {
+    /// The destination.
+    pub fn path(&self) -> &Path {
+        &self.0.path
+    }
+
+    /// Renames the file into place (atomic within one file system).
+    pub fn commit(self) -> Result<(), OutputError> {
+        let PendingFile { path, temp } = self.0;
+        temp.persist(&path)
+            .map(drop)
+            .map_err(|e| OutputError { path: path.display().to_string(), reason: e.error.to_string() })
     }
 }
 
@@ -141,7 +161,9 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("c.npy");
         let counts: Vec<u32> = (0..6).map(|k| k * 1000 + 7).collect();
-        PendingFile::create(&path).unwrap().write_npy(&counts, 3, 2).unwrap();
+        let written = PendingFile::create(&path).unwrap().write_npy(&counts, 3, 2).unwrap();
+        assert!(!path.exists(), "nothing at the destination before the commit");
+        written.commit().unwrap();
         let bytes = std::fs::read(&path).unwrap();
         let npy = npyz::NpyFile::new(&bytes[..]).unwrap();
         assert_eq!(npy.shape(), &[2, 3]);
@@ -155,7 +177,7 @@ mod tests {
     fn png_has_the_frame_size_and_a_black_interior() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("p.png");
-        PendingFile::create(&path).unwrap().write_png(&[0, 5, 10, 10], 2, 2, 10).unwrap();
+        PendingFile::create(&path).unwrap().write_png(&[0, 5, 10, 10], 2, 2, 10).unwrap().commit().unwrap();
         let decoder = png::Decoder::new(std::io::BufReader::new(File::open(&path).unwrap()));
         let mut reader = decoder.read_info().unwrap();
         let mut pixels = vec![0; reader.output_buffer_size().unwrap()];
@@ -175,6 +197,11 @@ mod tests {
         assert!(err.to_string().contains("directory"), "{err}");
         let pending = PendingFile::create(&dir.path().join("c.npy")).unwrap();
         drop(pending);
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+        // Written but never committed (a later output failed): deleted too.
+        let written =
+            PendingFile::create(&dir.path().join("c.npy")).unwrap().write_npy(&[1, 2], 2, 1).unwrap();
+        drop(written);
         assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
     }
 }

@@ -111,3 +111,18 @@ fn an_unwritable_destination_fails_before_computing() {
     assert!(err.contains("missing/dir/c.npy") && err.contains("does not exist"), "{err}");
     assert!(stdout(&output).is_empty(), "nothing was computed");
 }
+
+/// `mandel list | head -1`: a reader that goes away is not a crash.
+#[test]
+fn a_closed_stdout_is_not_a_panic() {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_mandel"))
+        .arg("list")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let output = child.wait_with_output().unwrap();
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert!(!stderr(&output).contains("panicked"), "{}", stderr(&output));
+}

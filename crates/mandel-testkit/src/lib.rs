@@ -173,8 +173,8 @@ pub fn check_scenes(kernel: &dyn MandelKernel) -> Outcome {
     for scene in SCENES {
         let frame = scene.frame();
         if scene.supports(kernel.precision()) {
-            let expected = cached_reference(&format!("scene {}", scene.name), &frame, kernel.precision());
-            compare(kernel, &format!("scene `{}`", scene.name), &frame, &expected)?;
+            let expected = cached_reference(&format!("scene {}", scene.name()), &frame, kernel.precision());
+            compare(kernel, &format!("scene `{}`", scene.name()), &frame, &expected)?;
         } else {
             let mut out = vec![SENTINEL; frame.pixel_count()];
             let result = catch_unwind(AssertUnwindSafe(|| kernel.compute(&frame, &mut out)));
@@ -184,7 +184,7 @@ pub fn check_scenes(kernel: &dyn MandelKernel) -> Outcome {
                     return fail!(
                         "kernel `{}` computed scene `{}`, which {} cannot represent: it must return Err",
                         kernel.name(),
-                        scene.name,
+                        scene.name(),
                         kernel.precision()
                     )
                 }
@@ -192,7 +192,7 @@ pub fn check_scenes(kernel: &dyn MandelKernel) -> Outcome {
                     return fail!(
                         "kernel `{}` panicked on scene `{}` instead of returning Err",
                         kernel.name(),
-                        scene.name
+                        scene.name()
                     )
                 }
             }
