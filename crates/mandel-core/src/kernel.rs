@@ -13,13 +13,6 @@ pub enum Availability {
     Unavailable(String),
 }
 
-impl Availability {
-    /// `true` for [`Availability::Ready`].
-    pub fn is_ready(&self) -> bool {
-        matches!(self, Availability::Ready)
-    }
-}
-
 /// Why a kernel could not compute a frame.
 #[derive(Clone, Debug, PartialEq, thiserror::Error)]
 pub enum KernelError {

@@ -13,9 +13,6 @@ pub enum Precision {
 }
 
 impl Precision {
-    /// Both precisions, widest first.
-    pub const ALL: [Precision; 2] = [Precision::F64, Precision::F32];
-
     /// `"f64"` or `"f32"`.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -65,8 +62,6 @@ pub trait Real:
     fn from_u32(v: u32) -> Self;
     /// `v` rounded to this precision.
     fn from_f64(v: f64) -> Self;
-    /// The value widened to `f64` (exact).
-    fn to_f64(self) -> f64;
     /// Neither infinite nor NaN.
     fn is_finite(self) -> bool;
 }
@@ -82,10 +77,6 @@ impl Real for f64 {
     #[inline(always)]
     fn from_f64(v: f64) -> Self {
         v
-    }
-    #[inline(always)]
-    fn to_f64(self) -> f64 {
-        self
     }
     #[inline(always)]
     fn is_finite(self) -> bool {
@@ -104,10 +95,6 @@ impl Real for f32 {
     #[inline(always)]
     fn from_f64(v: f64) -> Self {
         v as f32
-    }
-    #[inline(always)]
-    fn to_f64(self) -> f64 {
-        self as f64
     }
     #[inline(always)]
     fn is_finite(self) -> bool {

@@ -1,6 +1,8 @@
 //! The kit tests itself: deliberately wrong kernels must be rejected, and the right check must
 //! be the one that rejects them. A kit that passes everything proves nothing.
 
+use std::panic::RefUnwindSafe;
+
 use mandel_core::{
     escape_count, reference, Availability, Frame, Grid, KernelError, MandelKernel, Precision, Real,
 };
@@ -10,35 +12,67 @@ use mandel_testkit::{
     Outcome,
 };
 
-/// A kernel built from a closure over (grid, frame, out), with a chosen exactness promise.
-struct Wrong<R> {
+type Compute = dyn Fn(&Frame, &mut [u32]) -> Result<(), KernelError> + Send + Sync + RefUnwindSafe;
+
+/// A kernel for the kit to judge: what it says of itself, and how it computes. Every test
+/// kernel here is one of these, varied by struct update (`TestKernel { exact: false, ..k }`).
+struct TestKernel {
     name: &'static str,
+    description: &'static str,
+    precision: Precision,
     exact: bool,
-    compute: fn(&Grid<R>, &Frame, &mut [u32]),
+    unavailable: Option<&'static str>,
+    compute: Box<Compute>,
 }
 
-impl<R: Real> MandelKernel for Wrong<R> {
+impl MandelKernel for TestKernel {
     fn name(&self) -> &str {
         self.name
     }
     fn description(&self) -> &str {
-        "a deliberately wrong kernel"
+        self.description
     }
     fn precision(&self) -> Precision {
-        R::PRECISION
+        self.precision
     }
     fn is_exact(&self) -> bool {
         self.exact
     }
+    fn availability(&self) -> Availability {
+        self.unavailable.map_or(Availability::Ready, |reason| Availability::Unavailable(reason.into()))
+    }
     fn compute(&self, frame: &Frame, out: &mut [u32]) -> Result<(), KernelError> {
-        let grid = Grid::<R>::checked(frame, out)?;
-        (self.compute)(&grid, frame, out);
-        Ok(())
+        (self.compute)(frame, out)
     }
 }
 
-fn wrong(name: &'static str, compute: fn(&Grid<f64>, &Frame, &mut [u32])) -> Wrong<f64> {
-    Wrong { name, exact: true, compute }
+/// A kernel that computes with `compute` as it is, checking nothing for it.
+fn raw(
+    name: &'static str,
+    precision: Precision,
+    compute: impl Fn(&Frame, &mut [u32]) -> Result<(), KernelError> + Send + Sync + RefUnwindSafe + 'static,
+) -> TestKernel {
+    TestKernel {
+        name,
+        description: "a deliberately wrong kernel",
+        precision,
+        exact: true,
+        unavailable: None,
+        compute: Box::new(compute),
+    }
+}
+
+/// A kernel that checks its grid and buffer as a real one does, then gets the counts wrong with `f`.
+fn wrong_in<R: Real>(name: &'static str, f: fn(&Grid<R>, &Frame, &mut [u32])) -> TestKernel {
+    raw(name, R::PRECISION, move |frame, out| {
+        let grid = Grid::<R>::checked(frame, out)?;
+        f(&grid, frame, out);
+        Ok(())
+    })
+}
+
+fn wrong(name: &'static str, f: fn(&Grid<f64>, &Frame, &mut [u32])) -> TestKernel {
+    wrong_in::<f64>(name, f)
 }
 
 /// Row-major loop over the grid with a per-pixel function of (i, j).
@@ -163,7 +197,7 @@ fn a_rebased_band_is_rejected_by_the_band_check() {
     // Whole frames are right, so only the band check can see it.
     assert_eq!(check_scenes(&k), Ok(()));
     assert_rejected(check_bands(&k), "rebased-band", "bands");
-    let k32 = Wrong::<f32> { name: "rebased-band-f32", exact: true, compute: rebased_band };
+    let k32 = wrong_in::<f32>("rebased-band-f32", rebased_band);
     assert_eq!(check_scenes(&k32), Ok(()));
     assert_rejected(check_bands(&k32), "rebased-band-f32", "bands");
 }
@@ -178,86 +212,40 @@ fn an_untouched_pixel_is_rejected() {
 
 #[test]
 fn a_kernel_that_ignores_the_buffer_length_is_rejected() {
-    struct Sloppy;
-    impl MandelKernel for Sloppy {
-        fn name(&self) -> &str {
-            "sloppy"
-        }
-        fn description(&self) -> &str {
-            "indexes the buffer without checking its length"
-        }
-        fn precision(&self) -> Precision {
-            Precision::F64
-        }
-        fn is_exact(&self) -> bool {
-            true
-        }
-        fn compute(&self, frame: &Frame, out: &mut [u32]) -> Result<(), KernelError> {
-            let grid = frame.grid::<f64>()?;
-            each_pixel(&grid, out, |i, j| escape_count(grid.cx(i), grid.cy(j), grid.max_iter()));
-            Ok(())
-        }
-    }
-    assert_rejected(check_bad_buffers(&Sloppy), "sloppy", "bad_buffers");
+    // Indexes the buffer without checking its length.
+    let sloppy = raw("sloppy", Precision::F64, |frame, out| {
+        let grid = frame.grid::<f64>()?;
+        each_pixel(&grid, out, |i, j| escape_count(grid.cx(i), grid.cy(j), grid.max_iter()));
+        Ok(())
+    });
+    assert_rejected(check_bad_buffers(&sloppy), "sloppy", "bad_buffers");
 }
 
 #[test]
 fn an_f32_kernel_that_computes_an_unrepresentable_scene_is_rejected() {
-    /// Claims f32 but computes in f64 without checking the f32 grid.
-    struct Pretender;
-    impl MandelKernel for Pretender {
-        fn name(&self) -> &str {
-            "pretender"
-        }
-        fn description(&self) -> &str {
-            "claims f32, computes f64"
-        }
-        fn precision(&self) -> Precision {
-            Precision::F32
-        }
-        fn is_exact(&self) -> bool {
-            true
-        }
-        fn compute(&self, frame: &Frame, out: &mut [u32]) -> Result<(), KernelError> {
-            reference::<f64>(frame, out)
-        }
-    }
-    assert_rejected(check_scenes(&Pretender), "pretender", "scenes");
+    // Claims f32 but computes in f64 without checking the f32 grid.
+    let pretender = raw("pretender", Precision::F32, reference::<f64>);
+    assert_rejected(check_scenes(&pretender), "pretender", "scenes");
 }
 
 #[test]
 fn small_differences_fail_an_exact_kernel_and_pass_an_inexact_one() {
-    let exact = Wrong { name: "slightly-off", exact: true, compute: slightly_off };
+    let exact = wrong("slightly-off", slightly_off);
     assert_rejected(check_scenes(&exact), "slightly-off", "scenes");
-    let inexact = Wrong { name: "slightly-off", exact: false, compute: slightly_off };
+    let inexact = TestKernel { exact: false, ..wrong("slightly-off", slightly_off) };
     assert_eq!(check_scenes(&inexact), Ok(()));
 }
 
 #[test]
 fn bad_names_and_descriptions_are_rejected() {
-    struct Described(&'static str, &'static str);
-    impl MandelKernel for Described {
-        fn name(&self) -> &str {
-            self.0
-        }
-        fn description(&self) -> &str {
-            self.1
-        }
-        fn precision(&self) -> Precision {
-            Precision::F64
-        }
-        fn is_exact(&self) -> bool {
-            true
-        }
-        fn compute(&self, frame: &Frame, out: &mut [u32]) -> Result<(), KernelError> {
-            reference::<f64>(frame, out)
-        }
+    fn described(name: &'static str, description: &'static str) -> TestKernel {
+        TestKernel { description, ..raw(name, Precision::F64, reference::<f64>) }
     }
-    assert_eq!(check_metadata(&Described("fine-name", "One line.")), Ok(()));
-    assert!(check_metadata(&Described("Bad_Name", "One line.")).unwrap_err().0.contains("kebab-case"));
-    assert!(check_metadata(&Described("fine-name", "  ")).unwrap_err().0.contains("description"));
-    assert!(check_metadata(&Described("fine-name", "two\nlines")).unwrap_err().0.contains("description"));
-    assert!(check_all(&Described("Bad_Name", "One line.")).is_err());
+    assert_eq!(check_metadata(&described("fine-name", "One line.")), Ok(()));
+    assert!(check_metadata(&described("Bad_Name", "One line.")).unwrap_err().0.contains("kebab-case"));
+    assert!(check_metadata(&described("fine-name", "  ")).unwrap_err().0.contains("description"));
+    assert!(check_metadata(&described("fine-name", "two\nlines")).unwrap_err().0.contains("description"));
+    assert!(check_all(&described("Bad_Name", "One line.")).is_err());
 }
 
 /// The 2011 tutorial's quirk: points that never escape get 0.
@@ -293,37 +281,23 @@ fn a_kernel_that_overflows_at_the_largest_max_iter_is_rejected() {
 
 #[test]
 fn an_unavailable_kernel_is_skipped_loudly_or_fails_when_all_are_required() {
-    struct Missing;
-    impl MandelKernel for Missing {
-        fn name(&self) -> &str {
-            "gpu-missing"
-        }
-        fn description(&self) -> &str {
-            "needs a device that is not here"
-        }
-        fn precision(&self) -> Precision {
-            Precision::F32
-        }
-        fn is_exact(&self) -> bool {
-            true
-        }
-        fn availability(&self) -> Availability {
-            Availability::Unavailable("no Vulkan driver: install mesa-vulkan-drivers".into())
-        }
-        fn compute(&self, _: &Frame, _: &mut [u32]) -> Result<(), KernelError> {
+    let missing = TestKernel {
+        description: "needs a device that is not here",
+        unavailable: Some("no Vulkan driver: install mesa-vulkan-drivers"),
+        ..raw("gpu-missing", Precision::F32, |_, _| {
             Err(KernelError::Unavailable { kernel: "gpu-missing".into(), reason: "no device".into() })
-        }
-    }
-    let line = skip_line(&Missing, "scenes", false).expect("skipped");
+        })
+    };
+    let line = skip_line(&missing, "scenes", false).expect("skipped");
     assert!(
         line.starts_with("SKIPPED") && line.contains("gpu-missing") && line.contains("mesa-vulkan-drivers")
     );
-    let required = std::panic::catch_unwind(|| skip_line(&Missing, "scenes", true));
+    let required = std::panic::catch_unwind(|| skip_line(&missing, "scenes", true));
     assert!(required.is_err(), "MANDEL_REQUIRE_ALL turns the skip into a failure");
-    let ready = Wrong { name: "ready", exact: true, compute: off_by_one };
+    let ready = wrong("ready", off_by_one);
     assert_eq!(skip_line(&ready, "scenes", true), None);
     // What a kernel says of itself is checked even without its device.
     assert!(!check_named("metadata").unwrap().needs_device);
-    run(&Missing, check_named("metadata").unwrap());
+    run(&missing, check_named("metadata").unwrap());
     assert!(check_named("scenes").unwrap().needs_device);
 }
