@@ -1,8 +1,11 @@
-//! Kernel discovery: registers every `kernel-*` dependency of this crate, so adding a rung
-//! needs no edit of the harness's source code, only its dependency line in Cargo.toml.
+//! Kernel discovery and build provenance: registers every `kernel-*` dependency of this crate
+//! (adding a rung needs no edit of the harness's source code, only its dependency line in
+//! Cargo.toml), and records how the binary was built (rustc, profile, flags, commit) for the
+//! race's header.
 
 use std::fmt::Write as _;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+use std::process::Command;
 
 fn main() {
     let manifest_dir = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").expect("set by cargo"));
@@ -33,4 +36,52 @@ fn main() {
     code.push_str("    ]\n}\n");
     let out = PathBuf::from(std::env::var("OUT_DIR").expect("set by cargo")).join("discovered.rs");
     std::fs::write(out, code).expect("write the generated registry");
+
+    record_provenance(&manifest_dir);
+}
+
+/// Passes how this build was made to the crate as `MANDEL_BUILD_*` environment variables.
+/// Missing facts (no git, an odd rustc) become "unknown": provenance must never fail a build.
+fn record_provenance(manifest_dir: &Path) {
+    let env = |name: &str| std::env::var(name).unwrap_or_else(|_| "unknown".into());
+    let rustc = Command::new(env("RUSTC"))
+        .arg("-V")
+        .output()
+        .ok()
+        .and_then(|out| String::from_utf8(out.stdout).ok())
+        .map(|text| text.trim().to_string())
+        .unwrap_or_else(|| "unknown".into());
+    // Cargo separates the flags with 0x1f; they are what decides the SIMD instructions used.
+    let rustflags = std::env::var("CARGO_ENCODED_RUSTFLAGS").unwrap_or_default().replace('\x1f', " ");
+    println!("cargo:rustc-env=MANDEL_BUILD_RUSTC={rustc}");
+    println!("cargo:rustc-env=MANDEL_BUILD_PROFILE={}", env("PROFILE"));
+    println!("cargo:rustc-env=MANDEL_BUILD_OPT_LEVEL={}", env("OPT_LEVEL"));
+    println!("cargo:rustc-env=MANDEL_BUILD_RUSTFLAGS={rustflags}");
+    println!("cargo:rustc-env=MANDEL_BUILD_COMMIT={}", git_commit(manifest_dir));
+}
+
+/// The commit being built, from `git`; rebuilt when HEAD moves.
+fn git_commit(manifest_dir: &Path) -> String {
+    let git = |args: &[&str]| {
+        Command::new("git")
+            .args(args)
+            .current_dir(manifest_dir)
+            .output()
+            .ok()
+            .filter(|out| out.status.success())
+            .and_then(|out| String::from_utf8(out.stdout).ok())
+            .map(|text| text.trim().to_string())
+    };
+    if let Some(git_dir) = git(&["rev-parse", "--absolute-git-dir"]) {
+        let git_dir = PathBuf::from(git_dir);
+        let mut watched = vec![git_dir.join("HEAD"), git_dir.join("packed-refs")];
+        if let Some(reference) = git(&["symbolic-ref", "-q", "HEAD"]) {
+            watched.push(git_dir.join(reference));
+        }
+        // A watched path that does not exist would make cargo rerun this script every build.
+        for path in watched.iter().filter(|path| path.exists()) {
+            println!("cargo:rerun-if-changed={}", path.display());
+        }
+    }
+    git(&["rev-parse", "--short=12", "HEAD"]).unwrap_or_else(|| "unknown".into())
 }

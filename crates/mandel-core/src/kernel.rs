@@ -3,6 +3,11 @@
 use crate::frame::FrameError;
 use crate::real::Precision;
 
+/// How far a kernel that does not promise exactness may stray: it may differ from the reference
+/// of its precision on at most this fraction of a frame's pixels. The conformance kit and the
+/// race both hold inexact kernels to it; an exact kernel may differ on none.
+pub const INEXACT_TOLERANCE: f64 = 0.01;
+
 /// Whether a kernel can run on this machine now.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Availability {
@@ -69,6 +74,12 @@ pub trait MandelKernel: Send + Sync {
     /// Whether the kernel can run here (a GPU kernel may lack a device).
     fn availability(&self) -> Availability {
         Availability::Ready
+    }
+
+    /// The accelerator the kernel runs on, if it is not the CPU: adapter name, backend and
+    /// driver (`NVIDIA H200 (Vulkan, driver 570.1)`). The race prints it in its header.
+    fn device(&self) -> Option<String> {
+        None
     }
 
     /// Writes the escape count of every pixel of `frame` into `out`, row-major

@@ -40,7 +40,7 @@ mod scene;
 mod work;
 
 pub use frame::{Frame, FrameError, Grid, Viewport, MAX_PIXELS};
-pub use kernel::{is_valid_kernel_name, Availability, KernelError, MandelKernel};
+pub use kernel::{is_valid_kernel_name, Availability, KernelError, MandelKernel, INEXACT_TOLERANCE};
 pub use real::{Precision, Real};
 pub use reference::{escape_count, reference, reference_counts, reference_kernels, ReferenceKernel};
 pub use scene::{Scene, SCENES};

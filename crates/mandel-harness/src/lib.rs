@@ -1,7 +1,14 @@
-//! The harness behind the `mandel` command: the kernel registry and the output files.
+//! The harness behind the `mandel` command: the kernel registry, the race, its reports and
+//! exports, and the output files.
 //!
 //! The command-line front end is `src/main.rs`; everything it needs that a test may want to
 //! call directly lives here.
 
+pub mod chart;
 pub mod output;
+pub mod progress;
+pub mod provenance;
+pub mod race;
 pub mod registry;
+pub mod report;
+pub mod stats;

@@ -1,15 +1,22 @@
-//! `mandel`: list the discovered kernels and render frames with any of them.
+//! `mandel`: list the discovered kernels, render frames with any of them, and race them.
 
 use std::io::{self, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::str::FromStr;
-use std::time::Instant;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use clap::{Args, Parser, Subcommand};
-use mandel_core::{pixel_iterations, throughput, Availability, Frame, Scene, Viewport, SCENES};
-use mandel_harness::output::PendingFile;
-use mandel_harness::registry::{all_kernels, find_kernel};
+use mandel_core::{pixel_iterations, throughput, Availability, Frame, Precision, Scene, Viewport, SCENES};
+use mandel_harness::chart::speedup_chart;
+use mandel_harness::output::{PendingFile, WrittenFile};
+use mandel_harness::progress::Progress;
+use mandel_harness::provenance::Provenance;
+use mandel_harness::race::{race, Contestant, RacePlan, References};
+use mandel_harness::registry::{all_kernels, find_kernel, kernels_with_crates, select, Selection};
+use mandel_harness::report::{self, thousands, FrameInfo, Order, RaceReport};
 
 /// The kernel `render` uses when none is named.
 const DEFAULT_KERNEL: &str = "hoisted";
@@ -28,15 +35,14 @@ enum Command {
     List,
     /// Compute one frame with one kernel; write its counts (.npy) and/or a picture (.png).
     Render(RenderArgs),
+    /// Verify every kernel against the reference, then time them: median, spread, speedup.
+    Race(Box<RaceArgs>),
 }
 
+/// What to compute: a scene, or bounds, with optional overrides.
 #[derive(Args)]
-#[command(allow_negative_numbers = true)]
-struct RenderArgs {
-    /// The kernel to use (see `mandel list`); `reference` and `reference-f32` are the contract itself.
-    #[arg(long, short, default_value = DEFAULT_KERNEL)]
-    kernel: String,
-    /// A named scene (default: classic); --size and --max-iter override its own.
+struct FrameArgs {
+    /// A named scene (see `mandel list`); --size and --max-iter override its own.
     #[arg(long, conflicts_with = "bounds")]
     scene: Option<String>,
     /// The rectangle to compute instead of a scene's.
@@ -48,12 +54,80 @@ struct RenderArgs {
     /// Iteration limit (default: the scene's, or 1000 with --bounds).
     #[arg(long, value_name = "N")]
     max_iter: Option<u32>,
+}
+
+#[derive(Args)]
+#[command(allow_negative_numbers = true)]
+struct RenderArgs {
+    /// The kernel to use (see `mandel list`); `reference` and `reference-f32` are the contract itself.
+    #[arg(long, short, default_value = DEFAULT_KERNEL)]
+    kernel: String,
+    /// The frame (default: the classic scene).
+    #[command(flatten)]
+    frame: FrameArgs,
     /// Write the escape counts here as a NumPy .npy array (uint32, shape (height, width)).
     #[arg(long, value_name = "FILE.npy")]
     counts: Option<PathBuf>,
     /// Write a coloured picture here (PNG; the interior is black).
     #[arg(long, value_name = "FILE.png")]
     image: Option<PathBuf>,
+}
+
+#[derive(Args)]
+#[command(allow_negative_numbers = true)]
+struct RaceArgs {
+    /// Race only kernels whose name contains one of these (e.g. `simd`).
+    #[arg(value_name = "FILTER")]
+    filters: Vec<String>,
+    /// Race these kernels (exact names, comma-separated; the references may be named too).
+    #[arg(long, short, value_delimiter = ',', value_name = "A,B")]
+    kernels: Vec<String>,
+    /// Leave these kernels out (exact names, comma-separated).
+    #[arg(long, value_delimiter = ',', value_name = "A,B")]
+    skip: Vec<String>,
+    /// Print the kernels that would race, and stop.
+    #[arg(long)]
+    list: bool,
+    /// Speedups are relative to this kernel, which races too.
+    #[arg(long, default_value = "naive", value_name = "NAME")]
+    baseline: String,
+    /// The frame (default: the classic scene; `quick` with --quick).
+    #[command(flatten)]
+    frame: FrameArgs,
+    /// A small scene and few runs: seconds, for CI and impatient people.
+    #[arg(long)]
+    quick: bool,
+    /// Threads in rayon's pool, which parallel kernels use (default: RAYON_NUM_THREADS, or
+    /// every logical core).
+    #[arg(long, value_name = "N")]
+    threads: Option<usize>,
+    /// Time at least this many runs per kernel (default 5; 3 with --quick).
+    #[arg(long, value_name = "N")]
+    min_runs: Option<usize>,
+    /// Keep timing each kernel for at least this many seconds (default 1; 0.1 with --quick).
+    #[arg(long, value_name = "SECONDS")]
+    min_time: Option<f64>,
+    /// Never time more than this many runs per kernel (default 100; 20 with --quick).
+    #[arg(long, value_name = "N")]
+    max_runs: Option<usize>,
+    /// Untimed warm-up per kernel, in seconds, counting its first call (default 0.25).
+    #[arg(long, value_name = "SECONDS")]
+    warmup: Option<f64>,
+    /// Order of the table.
+    #[arg(long, value_enum, default_value_t = Order::Rung)]
+    sort: Order,
+    /// Write every sample and the provenance as JSON (the source of truth for docs and charts).
+    #[arg(long, value_name = "FILE.json")]
+    json: Option<PathBuf>,
+    /// Write the table as markdown, with a provenance caption.
+    #[arg(long, value_name = "FILE.md")]
+    markdown: Option<PathBuf>,
+    /// Write one CSV row per kernel.
+    #[arg(long, value_name = "FILE.csv")]
+    csv: Option<PathBuf>,
+    /// Draw the speedups as a bar chart (SVG, log axis).
+    #[arg(long, value_name = "FILE.svg")]
+    chart: Option<PathBuf>,
 }
 
 /// `X_MIN,X_MAX,Y_MIN,Y_MAX`.
@@ -103,14 +177,18 @@ fn main() -> ExitCode {
             _ => Ok(()),
         },
         Command::Render(args) => render(args, &mut out),
+        Command::Race(args) => return race_command(*args, &mut out),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
-        Err(message) => {
-            eprintln!("error: {message}");
-            ExitCode::FAILURE
-        }
+        Err(message) => fail(&message),
     }
+}
+
+/// A runtime error: one line on stderr, exit status 1.
+fn fail(message: &str) -> ExitCode {
+    eprintln!("error: {message}");
+    ExitCode::FAILURE
 }
 
 /// Help and version go out as clap writes them; a usage error becomes one line.
@@ -166,22 +244,25 @@ fn list(out: &mut impl Write) -> io::Result<()> {
     Ok(())
 }
 
-/// The frame the arguments ask for: a scene's, with any of its parts overridden.
-fn frame_from(args: &RenderArgs) -> Result<(String, Frame), String> {
-    let (label, bounds, size, max_iter) = match (&args.scene, args.bounds) {
-        (_, Some(Bounds(bounds))) => ("custom bounds".to_string(), bounds, (1000, 1000), 1000),
-        (scene, None) => {
-            let name = scene.as_deref().unwrap_or("classic");
-            let scene = Scene::by_name(name)
-                .ok_or_else(|| format!("unknown scene `{name}`; the scenes are: {}", Scene::names()))?;
-            (format!("scene {}", scene.name()), scene.bounds(), scene.size(), scene.max_iter())
-        }
-    };
-    let Size(width, height) = args.size.unwrap_or(Size(size.0, size.1));
-    let [x_min, x_max, y_min, y_max] = bounds;
-    let viewport =
-        Viewport::from_bounds(x_min, x_max, y_min, y_max, width, height).map_err(|e| e.to_string())?;
-    Ok((label, Frame::new(viewport, args.max_iter.unwrap_or(max_iter))))
+impl FrameArgs {
+    /// The frame asked for, and the name of its scene (`custom` for --bounds): a scene's
+    /// (`default_scene` if none is named), with any of its parts overridden.
+    fn frame(&self, default_scene: &str) -> Result<(String, Frame), String> {
+        let (name, bounds, size, max_iter) = match (&self.scene, self.bounds) {
+            (_, Some(Bounds(bounds))) => ("custom".to_string(), bounds, (1000, 1000), 1000),
+            (scene, None) => {
+                let name = scene.as_deref().unwrap_or(default_scene);
+                let scene = Scene::by_name(name)
+                    .ok_or_else(|| format!("unknown scene `{name}`; the scenes are: {}", Scene::names()))?;
+                (scene.name().to_string(), scene.bounds(), scene.size(), scene.max_iter())
+            }
+        };
+        let Size(width, height) = self.size.unwrap_or(Size(size.0, size.1));
+        let [x_min, x_max, y_min, y_max] = bounds;
+        let viewport =
+            Viewport::from_bounds(x_min, x_max, y_min, y_max, width, height).map_err(|e| e.to_string())?;
+        Ok((name, Frame::new(viewport, self.max_iter.unwrap_or(max_iter))))
+    }
 }
 
 /// Computes the frame, writes every output to a temporary file, then renames them all into place.
@@ -191,7 +272,8 @@ fn render(args: RenderArgs, out: &mut impl Write) -> Result<(), String> {
     if let Availability::Unavailable(reason) = kernel.availability() {
         return Err(format!("kernel `{}` is unavailable here: {reason}", kernel.name()));
     }
-    let (label, frame) = frame_from(&args)?;
+    let (scene, frame) = args.frame.frame("classic")?;
+    let label = if scene == "custom" { "custom bounds".to_string() } else { format!("scene {scene}") };
     frame.check_precision(kernel.precision()).map_err(|e| e.to_string())?;
     // Output files are opened before the work, so a bad path fails at once; they appear only
     // when complete.
@@ -240,15 +322,185 @@ fn render(args: RenderArgs, out: &mut impl Write) -> Result<(), String> {
     Ok(())
 }
 
-/// `205785865` → `205,785,865`.
-fn thousands(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::new();
-    for (k, digit) in digits.chars().enumerate() {
-        if k > 0 && (digits.len() - k) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(digit);
+/// The exports a race was asked to write, opened before racing so a bad path fails at once.
+struct Exports {
+    json: Option<PendingFile>,
+    markdown: Option<PendingFile>,
+    csv: Option<PendingFile>,
+    chart: Option<PendingFile>,
+}
+
+impl Exports {
+    fn open(args: &RaceArgs) -> Result<Exports, String> {
+        let open = |path: &Option<PathBuf>| {
+            path.as_deref().map(PendingFile::create).transpose().map_err(|e| e.to_string())
+        };
+        Ok(Exports {
+            json: open(&args.json)?,
+            markdown: open(&args.markdown)?,
+            csv: open(&args.csv)?,
+            chart: open(&args.chart)?,
+        })
     }
-    out
+
+    /// Writes every export to its temporary file, then renames them all into place: either
+    /// every export appears, or none does.
+    fn write(self, report: &RaceReport) -> Result<Vec<(String, &'static str)>, String> {
+        let mut written: Vec<(WrittenFile, &'static str)> = Vec::new();
+        let mut write =
+            |file: Option<PendingFile>, what: &'static str, text: &dyn Fn() -> Result<String, String>| {
+                if let Some(file) = file {
+                    let text = text()?;
+                    written.push((file.write_bytes(text.as_bytes()).map_err(|e| e.to_string())?, what));
+                }
+                Ok::<(), String>(())
+            };
+        write(self.json, "JSON: every sample and the provenance", &|| {
+            serde_json::to_string_pretty(report).map(|json| json + "\n").map_err(|e| e.to_string())
+        })?;
+        write(self.markdown, "markdown table", &|| Ok(report::markdown(report)))?;
+        write(self.csv, "CSV, one row per kernel", &|| report::csv(report))?;
+        write(self.chart, "SVG bar chart of the speedups", &|| speedup_chart(report))?;
+        let mut done = Vec::new();
+        for (file, what) in written {
+            let path = file.path().display().to_string();
+            file.commit().map_err(|e| e.to_string())?;
+            done.push((path, what));
+        }
+        Ok(done)
+    }
+}
+
+/// The plan the arguments ask for: the standard or quick one, with any part overridden.
+fn plan_from(args: &RaceArgs) -> Result<RacePlan, String> {
+    let base = if args.quick { RacePlan::QUICK } else { RacePlan::STANDARD };
+    let seconds = |value: Option<f64>, flag: &str, default: Duration| match value {
+        None => Ok(default),
+        Some(s) if s.is_finite() && (0.0..=86_400.0).contains(&s) => Ok(Duration::from_secs_f64(s)),
+        Some(s) => Err(format!("--{flag} must be between 0 and 86400 seconds, not {s}")),
+    };
+    let plan = RacePlan {
+        warmup: seconds(args.warmup, "warmup", base.warmup)?,
+        min_runs: args.min_runs.unwrap_or(base.min_runs),
+        min_time: seconds(args.min_time, "min-time", base.min_time)?,
+        max_runs: args.max_runs.unwrap_or(base.max_runs.max(args.min_runs.unwrap_or(0))),
+    };
+    if plan.min_runs == 0 {
+        return Err("--min-runs must be at least 1: a median needs a run".into());
+    }
+    if plan.max_runs < plan.min_runs {
+        return Err(format!("--max-runs ({}) is less than --min-runs ({})", plan.max_runs, plan.min_runs));
+    }
+    Ok(plan)
+}
+
+/// `mandel race`: select, verify, time, rank, print, export. Exit status: 0, or 1 when a
+/// kernel is wrong or failed (after printing everything), 2 for usage, 130 after Ctrl-C.
+fn race_command(args: RaceArgs, out: &mut impl Write) -> ExitCode {
+    match run_race(args, out) {
+        Ok(code) => code,
+        Err(message) => fail(&message),
+    }
+}
+
+fn run_race(args: RaceArgs, out: &mut impl Write) -> Result<ExitCode, String> {
+    if let Some(threads) = args.threads {
+        if threads == 0 {
+            return Err("--threads must be at least 1".into());
+        }
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build_global()
+            .map_err(|e| format!("cannot build a pool of {threads} threads: {e}"))?;
+    }
+    let (scene, frame) = args.frame.frame(if args.quick { "quick" } else { "classic" })?;
+    let plan = plan_from(&args)?;
+    let selection = Selection {
+        names: args.kernels.clone(),
+        filters: args.filters.clone(),
+        skip: args.skip.clone(),
+        baseline: args.baseline.clone(),
+    };
+    let chosen = select(kernels_with_crates(), |k| k.name(), &selection).map_err(|e| e.to_string())?;
+    let baseline_added = chosen.baseline_added;
+    let contestants: Vec<Contestant> = chosen
+        .kernels
+        .into_iter()
+        .map(|(crate_name, kernel)| Contestant { crate_name: crate_name.to_string(), kernel })
+        .collect();
+    if args.chart.is_some() && !contestants.iter().any(|c| c.kernel.name() == args.baseline) {
+        return Err(format!("--chart draws speedups over `{}`, which --skip leaves out", args.baseline));
+    }
+    if args.list {
+        for c in &contestants {
+            let k = &c.kernel;
+            let availability = match k.availability() {
+                Availability::Ready => "ready".to_string(),
+                Availability::Unavailable(reason) => format!("unavailable: {reason}"),
+            };
+            let role = if k.name() == args.baseline { ", baseline" } else { "" };
+            let _ = writeln!(
+                out,
+                "{} ({}, {}, {}{role}; {availability})",
+                k.name(),
+                c.crate_name,
+                k.precision(),
+                if k.is_exact() { "exact" } else { "inexact" }
+            );
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
+    let exports = Exports::open(&args)?;
+
+    // Ctrl-C stops the race between runs and keeps what was measured; a second one quits.
+    let stop = Arc::new(AtomicBool::new(false));
+    let flag = Arc::clone(&stop);
+    let _ = ctrlc::set_handler(move || {
+        if flag.swap(true, Ordering::SeqCst) {
+            std::process::exit(130);
+        }
+        eprintln!(
+            "\ninterrupted: finishing the current run, then printing the results so far (Ctrl-C again quits)"
+        );
+    });
+
+    let progress = Progress::new();
+    let mut observe = |event: mandel_harness::race::Event<'_>| progress.observe(event);
+    let with_f32 = contestants.iter().any(|c| c.kernel.precision() == Precision::F32);
+    let references = References::compute(&frame, with_f32, &mut observe).map_err(|e| e.to_string())?;
+    let mut devices: Vec<String> = contestants.iter().filter_map(|c| c.kernel.device()).collect();
+    devices.dedup();
+    let provenance = Provenance::collect(devices);
+    let frame_info = FrameInfo::new(&scene, &frame, references.pixel_iterations);
+    progress.suspend(|| {
+        let _ = writeln!(out, "{}", report::header(&provenance, &frame_info, &plan));
+        if baseline_added {
+            let _ = writeln!(out, "  baseline {} races too: speedups are measured against it", args.baseline);
+        }
+        let _ = writeln!(out);
+        let _ = out.flush();
+    });
+
+    let outcome = race(&contestants, &frame, &references, &plan, &args.baseline, &stop, &mut observe);
+    progress.finish();
+    let report = RaceReport::new(frame_info, plan, &args.baseline, outcome, provenance);
+    let _ = write!(out, "{}", report::table(&report, args.sort));
+    let notes = report::notes(&report);
+    if !notes.is_empty() {
+        let _ = writeln!(out);
+    }
+    for note in notes {
+        let _ = writeln!(out, "{note}");
+    }
+    for (path, what) in exports.write(&report)? {
+        let _ = writeln!(out, "wrote {path}: {what}");
+    }
+    let _ = out.flush();
+
+    let broken = report.broken();
+    if !broken.is_empty() {
+        let names: Vec<&str> = broken.iter().map(|k| k.name.as_str()).collect();
+        return Err(format!("{} kernel(s) wrong or failed: {}", names.len(), names.join(", ")));
+    }
+    Ok(if report.interrupted { ExitCode::from(130) } else { ExitCode::SUCCESS })
 }

@@ -1,4 +1,5 @@
-//! Output files: escape counts as NumPy `.npy`, pictures as PNG, both written atomically.
+//! Output files: escape counts as NumPy `.npy`, pictures as PNG, race exports; all written
+//! atomically.
 //!
 //! A [`PendingFile`] is a temporary file created beside its destination before any work is
 //! done (so a missing directory fails in milliseconds, not after a long render), and renamed
@@ -95,6 +96,11 @@ impl PendingFile {
             stream.finish().map_err(std::io::Error::other)?;
             writer.finish().map_err(std::io::Error::other)
         })
+    }
+
+    /// Writes `bytes` as they are (the race's JSON, CSV, markdown and SVG exports).
+    pub fn write_bytes(self, bytes: &[u8]) -> Result<WrittenFile, OutputError> {
+        self.write_with(|file| file.write_all(bytes))
     }
 
     fn write_with(

@@ -126,3 +126,172 @@ fn a_closed_stdout_is_not_a_panic() {
     assert!(output.status.success(), "{}", stderr(&output));
     assert!(!stderr(&output).contains("panicked"), "{}", stderr(&output));
 }
+
+/// The race on the quick scene, with every export: what a person and a script get back.
+#[test]
+fn race_quick_prints_a_verified_table_and_writes_every_export() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = mandel(
+        &["race", "--quick", "--json", "r.json", "--markdown", "r.md", "--csv", "r.csv", "--chart", "r.svg"],
+        dir.path(),
+    );
+    assert!(output.status.success(), "{}", stderr(&output));
+    let text = stdout(&output);
+    let quick = mandel_core::Scene::by_name("quick").unwrap().frame();
+    let work = mandel_core::pixel_iterations(
+        &mandel_core::reference_counts(&quick, mandel_core::Precision::F64).unwrap(),
+        quick.max_iter(),
+    );
+    assert!(text.contains(&format!("{} pixel-iterations", thousands(work))), "{text}");
+    for header in ["cpu", "simd", "build", "rustc", "timing"] {
+        assert!(text.contains(header), "{header} missing from the header:\n{text}");
+    }
+    for kernel in ["naive", "hoisted"] {
+        let row = text.lines().find(|line| line.starts_with(kernel)).unwrap_or_else(|| panic!("{text}"));
+        assert!(row.ends_with("exact"), "{row}");
+    }
+    assert!(!text.lines().any(|line| line.starts_with("reference")), "references race only on request");
+    assert!(stderr(&output).is_empty(), "no progress when stderr is not a terminal: {}", stderr(&output));
+
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("r.json")).unwrap()).unwrap();
+    let kernels = json["kernels"].as_array().unwrap();
+    let names: Vec<&str> = kernels.iter().map(|k| k["name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["naive", "hoisted"], "rung order");
+    for kernel in kernels {
+        assert_eq!(kernel["pixel_iterations"], work, "{kernel}");
+        assert_eq!(kernel["mismatched_pixels"], 0);
+        assert_eq!(kernel["exact"], true);
+        assert_eq!(kernel["precision"], "f64");
+        let runs = kernel["samples_s"].as_array().unwrap().len();
+        assert!((3..=20).contains(&runs), "--quick takes 3 to 20 runs, not {runs}");
+        let median = kernel["median_s"].as_f64().unwrap();
+        let giter = kernel["giter_per_s"].as_f64().unwrap();
+        assert!((giter * 1e9 * median / work as f64 - 1.0).abs() < 1e-9);
+    }
+    assert_eq!(kernels[0]["speedup"], 1.0, "naive is the baseline");
+    assert_eq!(json["frame"]["pixel_iterations"], work);
+    assert_eq!(json["frame"]["scene"], "quick");
+
+    let markdown = std::fs::read_to_string(dir.path().join("r.md")).unwrap();
+    assert_eq!(markdown.lines().filter(|line| line.starts_with("| `")).count(), 2, "{markdown}");
+    let csv = std::fs::read_to_string(dir.path().join("r.csv")).unwrap();
+    assert_eq!(csv.lines().count(), 3, "{csv}");
+    let svg = std::fs::read_to_string(dir.path().join("r.svg")).unwrap();
+    let document = roxmltree::Document::parse(&svg).expect("the chart is valid XML");
+    let bars = document
+        .descendants()
+        .filter(|n| n.has_tag_name("rect") && n.attribute("fill") == Some("#4477AA"))
+        .count();
+    assert_eq!(bars, 2, "one bar per kernel");
+    // Nothing else is left in the directory (no temporary files).
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 4);
+}
+
+#[test]
+fn race_selection_list_and_baseline() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = mandel(&["race", "--list", "hoist", "-k", "reference-f32"], dir.path());
+    assert!(output.status.success(), "{}", stderr(&output));
+    let lines: Vec<String> = stdout(&output).lines().map(str::to_string).collect();
+    assert_eq!(lines.len(), 3, "{lines:?}");
+    assert!(lines[0].starts_with("reference-f32 (mandel-core, f32, exact"), "{lines:?}");
+    assert!(lines[1].starts_with("naive (kernel-naive, f64, exact, baseline"), "{lines:?}");
+    assert!(lines[2].starts_with("hoisted (kernel-hoisted"), "{lines:?}");
+
+    let output =
+        mandel(&["race", "--quick", "--sort", "time", "hoisted", "--baseline", "hoisted"], dir.path());
+    assert!(output.status.success(), "{}", stderr(&output));
+    let text = stdout(&output);
+    let rows: Vec<&str> =
+        text.lines().skip_while(|l| !l.starts_with("kernel")).skip(1).take_while(|l| !l.is_empty()).collect();
+    assert_eq!(rows.len(), 1, "only hoisted, which is also the baseline:\n{text}");
+    assert!(rows[0].contains("1.00×"), "{text}");
+}
+
+/// Bad race input: one line on stderr, a non-zero exit, and no export (not even a partial one).
+#[test]
+fn bad_race_input_is_one_line_a_nonzero_exit_and_no_file() {
+    let cases: &[(&[&str], &str)] = &[
+        (&["-k", "hoisterd"], "unknown kernel `hoisterd`"),
+        (&["--skip", "nope"], "unknown kernel `nope`"),
+        (&["--baseline", "nope"], "unknown kernel `nope`"),
+        (&["gpu-f128"], "no kernel name contains `gpu-f128`"),
+        (&["-k", "naive", "--skip", "naive"], "nothing left"),
+        (&["--skip", "naive"], "--skip leaves out"),
+        (&["--threads", "0"], "--threads"),
+        (&["--min-runs", "0"], "--min-runs"),
+        (&["--min-runs", "9", "--max-runs", "3"], "--max-runs"),
+        (&["--min-time", "nan"], "--min-time"),
+        (&["--warmup", "-1"], "--warmup"),
+        (&["--scene", "nope"], "unknown scene `nope`"),
+        (&["--size", "0x0"], "empty"),
+        (&["--bounds", "0,1,1,0"], "inverted"),
+        (&["--sort", "random"], "random"),
+    ];
+    for (args, expected) in cases {
+        let dir = tempfile::tempdir().unwrap();
+        let output = mandel(
+            &[&["race", "--quick"], *args, &["--json", "r.json", "--chart", "r.svg"]].concat(),
+            dir.path(),
+        );
+        let err = stderr(&output);
+        assert!(!output.status.success(), "{args:?} succeeded");
+        assert_eq!(err.trim_end().lines().count(), 1, "{args:?}: one line, got:\n{err}");
+        assert!(err.contains(expected), "{args:?}: {err}");
+        assert!(!err.contains("panicked"), "{args:?}: {err}");
+        let left: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
+        assert!(left.is_empty(), "{args:?} left files behind: {left:?}");
+    }
+    // An export into a missing directory fails before anything is raced.
+    let dir = tempfile::tempdir().unwrap();
+    let output = mandel(&["race", "--quick", "--csv", "no/such/r.csv"], dir.path());
+    assert!(!output.status.success());
+    assert!(stderr(&output).contains("does not exist") && stdout(&output).is_empty(), "{}", stderr(&output));
+}
+
+/// Ctrl-C in the middle of a long race prints what was measured, and exits 130.
+#[cfg(unix)]
+#[test]
+fn ctrl_c_prints_the_results_so_far() {
+    use std::io::{BufRead, BufReader};
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_mandel"))
+        .args(["race", "--quick", "-k", "hoisted", "--baseline", "hoisted", "--min-time", "120"])
+        .args(["--max-runs", "1000000", "--json", "r.json"])
+        .current_dir(dir.path())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // The header (ending in a blank line) is printed once the handler is in place and the
+    // references are computed: from then on, the race is running.
+    let mut stdout_reader = BufReader::new(child.stdout.take().unwrap());
+    let mut seen = String::new();
+    loop {
+        let mut line = String::new();
+        assert!(stdout_reader.read_line(&mut line).unwrap() > 0, "stdout closed early: {seen}");
+        seen += &line;
+        if line.trim().is_empty() {
+            break;
+        }
+    }
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    let killed = Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap();
+    assert!(killed.success());
+    let mut rest = String::new();
+    std::io::Read::read_to_string(&mut stdout_reader, &mut rest).unwrap();
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(130), "{seen}{rest}");
+    let row = rest.lines().find(|line| line.starts_with("hoisted")).unwrap_or_else(|| panic!("{rest}"));
+    assert!(row.contains("exact") && row.contains(" ms"), "{row}");
+    assert!(rest.contains("interrupted"), "{rest}");
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("r.json")).unwrap()).unwrap();
+    assert_eq!(json["interrupted"], true);
+}
+
+/// `205785865` → `205,785,865`, as the command prints it.
+fn thousands(n: u64) -> String {
+    mandel_harness::report::thousands(n)
+}
