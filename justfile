@@ -5,6 +5,14 @@
 default:
     @just --list
 
+# Race every kernel on the classic frame (`just race --quick`, `just race simd --json race.json`).
+race *args:
+    cargo run --release -q -p mandel-harness -- race {{args}}
+
+# Criterion benchmarks, optionally filtered (`just bench classic/hoisted`).
+bench filter="":
+    cargo bench -p mandel-benches -- {{filter}}
+
 # Run every test: the conformance kit for each kernel, the kit's self-tests, the harness.
 test:
     cargo test --workspace
@@ -16,6 +24,10 @@ list:
 # Render a scene with a kernel into a PNG, e.g. `just render seahorse naive seahorse.png`.
 render scene="classic" kernel="hoisted" image="classic.png":
     cargo run --release -q -p mandel-harness -- render --scene {{scene}} --kernel {{kernel}} --image {{image}}
+
+# Run each benchmark once, as CI does, so they cannot rot.
+bench-check:
+    cargo test -p mandel-benches --benches
 
 # Format and lint as CI does.
 lint:
