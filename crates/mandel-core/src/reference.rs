@@ -78,9 +78,15 @@ pub fn reference_kernels() -> Vec<Box<dyn MandelKernel>> {
     vec![Box::new(ReferenceKernel::<f64>::new()), Box::new(ReferenceKernel::<f32>::new())]
 }
 
-/// The reference counts of `frame` in `precision`, in a new buffer.
+/// The reference counts of `frame` in `precision`, in a new buffer (an `Err`, not an abort,
+/// if that buffer cannot be allocated).
 pub fn reference_counts(frame: &Frame, precision: Precision) -> Result<Vec<u32>, KernelError> {
-    let mut out = vec![0; frame.pixel_count()];
+    let mut out = Vec::new();
+    out.try_reserve_exact(frame.pixel_count()).map_err(|_| KernelError::OutOfMemory {
+        kernel: format!("reference-{precision}"),
+        mib: (frame.pixel_count() * 4) >> 20,
+    })?;
+    out.resize(frame.pixel_count(), 0);
     match precision {
         Precision::F64 => reference::<f64>(frame, &mut out)?,
         Precision::F32 => reference::<f32>(frame, &mut out)?,
