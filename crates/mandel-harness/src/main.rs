@@ -110,7 +110,8 @@ struct RaceArgs {
     /// Never time more than this many runs per kernel (default 100; 20 with --quick).
     #[arg(long, value_name = "N")]
     max_runs: Option<usize>,
-    /// Untimed warm-up per kernel, in seconds, counting its first call (default 0.25).
+    /// Untimed warm-up per kernel, in seconds, counting its first call (default 0.25; 0.02 with
+    /// --quick).
     #[arg(long, value_name = "SECONDS")]
     warmup: Option<f64>,
     /// Order of the table.

@@ -141,9 +141,9 @@ pub fn header(p: &Provenance, f: &FrameInfo, plan: &RacePlan) -> String {
     let compiled = if p.compiled_features.is_empty() { "none".into() } else { p.compiled_features.join(" ") };
     let unused = p.unused_cpu_features();
     let cpu_has = if unused.is_empty() {
-        "the CPU has nothing more".to_string()
+        "the CPU supports all of them, and none more".to_string()
     } else {
-        format!("the CPU also has {} (unused!)", unused.join(" "))
+        format!("the CPU also supports {}, unused by this build!", unused.join(" "))
     };
     let _ = writeln!(out, "  simd     compiled for {compiled}; {cpu_has}");
     let flags = if p.rustflags.trim().is_empty() { "no rustflags".into() } else { p.rustflags.clone() };
@@ -379,7 +379,9 @@ pub fn check(k: &KernelResult) -> String {
 fn spread(k: &KernelResult) -> String {
     match (k.mad_s, k.median_s) {
         (Some(mad), Some(median)) if median > 0.0 => {
-            format!("{:.1}%{}", mad / median * 100.0, if k.noisy { " !" } else { "" })
+            let percent = mad / median * 100.0;
+            let digits = if percent < 1.0 { 2 } else { 1 };
+            format!("{percent:.digits$}%{}", if k.noisy { " !" } else { "" })
         }
         _ => "—".into(),
     }
