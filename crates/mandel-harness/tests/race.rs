@@ -4,48 +4,21 @@
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Duration;
 
-use mandel_core::{reference, Availability, Frame, KernelError, MandelKernel, Precision, Viewport};
+use mandel_core::{reference, Frame, KernelError, Precision, Viewport};
 use mandel_harness::chart::{speedup_chart, F32_COLOUR, F64_COLOUR};
 use mandel_harness::provenance::Provenance;
 use mandel_harness::race::{race, Contestant, Event, KernelResult, RacePlan, References, Status};
 use mandel_harness::report::{self, FrameInfo, Order, RaceReport};
+use mandel_testkit::FnKernel;
 
-type Compute = dyn Fn(&Frame, &mut [u32]) -> Result<(), KernelError> + Send + Sync;
-
-/// A kernel for the race to judge; varied by struct update.
-struct TestKernel {
-    name: &'static str,
-    precision: Precision,
-    exact: bool,
-    unavailable: Option<&'static str>,
-    compute: Box<Compute>,
-}
-
-impl MandelKernel for TestKernel {
-    fn name(&self) -> &str {
-        self.name
-    }
-    fn description(&self) -> &str {
-        "a kernel made for the race's tests"
-    }
-    fn precision(&self) -> Precision {
-        self.precision
-    }
-    fn is_exact(&self) -> bool {
-        self.exact
-    }
-    fn availability(&self) -> Availability {
-        self.unavailable.map_or(Availability::Ready, |reason| Availability::Unavailable(reason.into()))
-    }
-    fn compute(&self, frame: &Frame, out: &mut [u32]) -> Result<(), KernelError> {
-        (self.compute)(frame, out)
-    }
-}
+/// Every kernel here is one of these, varied by struct update.
+type TestKernel = FnKernel;
 
 /// The f64 reference, under another name.
 fn right(name: &'static str) -> TestKernel {
     TestKernel {
         name,
+        description: "a kernel made for the race's tests",
         precision: Precision::F64,
         exact: true,
         unavailable: None,

@@ -20,15 +20,59 @@
 
 use std::collections::HashMap;
 use std::io::Write;
-use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::panic::{catch_unwind, AssertUnwindSafe, RefUnwindSafe};
 use std::sync::{Arc, Mutex, OnceLock};
 
-use mandel_core::{reference_counts, Availability, Frame, MandelKernel, Precision, Viewport, SCENES};
+use mandel_core::{
+    reference_counts, Availability, Frame, KernelError, MandelKernel, Precision, Viewport, SCENES,
+};
 use proptest::prelude::*;
 use proptest::test_runner::{Config, RngSeed, TestCaseError, TestError, TestRunner};
 
 #[doc(hidden)]
 pub use mandel_core as __core;
+
+/// How an [`FnKernel`] computes: any closure over a frame and its output buffer.
+pub type Compute = dyn Fn(&Frame, &mut [u32]) -> Result<(), KernelError> + Send + Sync + RefUnwindSafe;
+
+/// A kernel made of a closure, for tests that need a kernel with a particular flaw (the kit's
+/// own self-tests, the race's) or a quick sketch of an idea. Vary one by struct update:
+/// `FnKernel { exact: false, ..kernel }`.
+pub struct FnKernel {
+    /// Its name.
+    pub name: &'static str,
+    /// Its one-line description.
+    pub description: &'static str,
+    /// The precision it claims.
+    pub precision: Precision,
+    /// Whether it claims bit-exact output.
+    pub exact: bool,
+    /// `Some(reason)` to claim it cannot run here.
+    pub unavailable: Option<&'static str>,
+    /// What it does.
+    pub compute: Box<Compute>,
+}
+
+impl MandelKernel for FnKernel {
+    fn name(&self) -> &str {
+        self.name
+    }
+    fn description(&self) -> &str {
+        self.description
+    }
+    fn precision(&self) -> Precision {
+        self.precision
+    }
+    fn is_exact(&self) -> bool {
+        self.exact
+    }
+    fn availability(&self) -> Availability {
+        self.unavailable.map_or(Availability::Ready, |reason| Availability::Unavailable(reason.into()))
+    }
+    fn compute(&self, frame: &Frame, out: &mut [u32]) -> Result<(), KernelError> {
+        (self.compute)(frame, out)
+    }
+}
 
 /// The fraction of a frame's pixels on which a kernel that is *not* exact may differ
 /// (part of the contract, so it lives in `mandel-core`; the race applies it too).

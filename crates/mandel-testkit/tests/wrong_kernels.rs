@@ -3,48 +3,15 @@
 
 use std::panic::RefUnwindSafe;
 
-use mandel_core::{
-    escape_count, reference, Availability, Frame, Grid, KernelError, MandelKernel, Precision, Real,
-};
+use mandel_core::{escape_count, reference, Frame, Grid, KernelError, Precision, Real};
 use mandel_testkit::{
     check_all, check_awkward_shapes, check_bad_buffers, check_bands, check_every_pixel_written,
     check_iteration_limits, check_metadata, check_named, check_random_frames, check_scenes, run, skip_line,
-    Outcome,
+    FnKernel, Outcome,
 };
 
-type Compute = dyn Fn(&Frame, &mut [u32]) -> Result<(), KernelError> + Send + Sync + RefUnwindSafe;
-
-/// A kernel for the kit to judge: what it says of itself, and how it computes. Every test
-/// kernel here is one of these, varied by struct update (`TestKernel { exact: false, ..k }`).
-struct TestKernel {
-    name: &'static str,
-    description: &'static str,
-    precision: Precision,
-    exact: bool,
-    unavailable: Option<&'static str>,
-    compute: Box<Compute>,
-}
-
-impl MandelKernel for TestKernel {
-    fn name(&self) -> &str {
-        self.name
-    }
-    fn description(&self) -> &str {
-        self.description
-    }
-    fn precision(&self) -> Precision {
-        self.precision
-    }
-    fn is_exact(&self) -> bool {
-        self.exact
-    }
-    fn availability(&self) -> Availability {
-        self.unavailable.map_or(Availability::Ready, |reason| Availability::Unavailable(reason.into()))
-    }
-    fn compute(&self, frame: &Frame, out: &mut [u32]) -> Result<(), KernelError> {
-        (self.compute)(frame, out)
-    }
-}
+/// Every test kernel here is one of these, varied by struct update (`TestKernel { exact: false, ..k }`).
+type TestKernel = FnKernel;
 
 /// A kernel that computes with `compute` as it is, checking nothing for it.
 fn raw(
