@@ -1,3 +1,6 @@
+# Arguments reach cargo as they were typed (`just race --json "my race.json"`).
+set positional-arguments
+
 # Recipes for the mandel workspace. Install just with `cargo install just`;
 # every recipe is a plain cargo command you can also type yourself.
 
@@ -7,11 +10,11 @@ default:
 
 # Race every kernel on the classic frame (`just race --quick`, `just race simd --json race.json`).
 race *args:
-    cargo run --release -q -p mandel-harness -- race {{args}}
+    cargo run --release -q -p mandel-harness -- race "$@"
 
 # Criterion benchmarks, optionally filtered (`just bench classic/hoisted`).
-bench filter="":
-    cargo bench -p mandel-benches -- {{filter}}
+bench *filter:
+    cargo bench -p mandel-benches -- "$@"
 
 # Run every test: the conformance kit for each kernel, the kit's self-tests, the harness.
 test:

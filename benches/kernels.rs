@@ -8,26 +8,34 @@ use std::hint::black_box;
 use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, Criterion, SamplingMode, Throughput};
-use mandel_benches::scene_cases;
+use mandel_benches::SceneCases;
 use mandel_core::SCENES;
 
 fn kernels(c: &mut Criterion) {
     for scene in SCENES {
-        let scene_cases = scene_cases(scene);
-        for line in &scene_cases.skipped {
+        let mut cases = SceneCases::new(scene);
+        for line in &cases.skipped {
             eprintln!("SKIPPED {}/{line}", scene.name());
         }
-        let frame = &scene_cases.frame;
+        let kernels = std::mem::take(&mut cases.kernels);
         let mut group = c.benchmark_group(scene.name());
         // A naive frame takes most of a second: a fixed number of iterations per sample keeps
         // ten samples to ten calls instead of criterion's 1+2+...+10.
         group.sampling_mode(SamplingMode::Flat).sample_size(10).warm_up_time(Duration::from_millis(500));
         // Allocated once, outside the timed closure: the kernels write into the caller's buffer.
-        let mut out = vec![0u32; frame.pixel_count()];
-        for case in &scene_cases.cases {
-            group.throughput(Throughput::Elements(case.pixel_iterations));
-            group.bench_function(case.kernel.name(), |b| {
-                b.iter(|| black_box(case.kernel.compute(black_box(frame), black_box(&mut out)).is_ok()))
+        let mut out = vec![0u32; cases.frame.pixel_count()];
+        for kernel in &kernels {
+            group.throughput(Throughput::Elements(cases.pixel_iterations(kernel.precision())));
+            let mut verified = false;
+            group.bench_function(kernel.name(), |b| {
+                // Checked once, and only if this benchmark is not filtered out.
+                if !verified {
+                    if let Err(why) = cases.verify(kernel.as_ref()) {
+                        panic!("{why}: fix it before timing it (`mandel race` shows the same)");
+                    }
+                    verified = true;
+                }
+                b.iter(|| black_box(kernel.compute(black_box(&cases.frame), black_box(&mut out)).is_ok()))
             });
         }
         group.finish();

@@ -5,6 +5,7 @@
 //! call directly lives here.
 
 pub mod chart;
+pub mod exports;
 pub mod output;
 pub mod progress;
 pub mod provenance;

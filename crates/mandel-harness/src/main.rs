@@ -10,8 +10,8 @@ use std::time::{Duration, Instant};
 
 use clap::{Args, Parser, Subcommand};
 use mandel_core::{pixel_iterations, throughput, Availability, Frame, Precision, Scene, Viewport, SCENES};
-use mandel_harness::chart::speedup_chart;
-use mandel_harness::output::{PendingFile, WrittenFile};
+use mandel_harness::exports::{publish, Exports, Format, Verdict};
+use mandel_harness::output::PendingFile;
 use mandel_harness::progress::Progress;
 use mandel_harness::provenance::Provenance;
 use mandel_harness::race::{race, Contestant, RacePlan, References};
@@ -323,55 +323,6 @@ fn render(args: RenderArgs, out: &mut impl Write) -> Result<(), String> {
     Ok(())
 }
 
-/// The exports a race was asked to write, opened before racing so a bad path fails at once.
-struct Exports {
-    json: Option<PendingFile>,
-    markdown: Option<PendingFile>,
-    csv: Option<PendingFile>,
-    chart: Option<PendingFile>,
-}
-
-impl Exports {
-    fn open(args: &RaceArgs) -> Result<Exports, String> {
-        let open = |path: &Option<PathBuf>| {
-            path.as_deref().map(PendingFile::create).transpose().map_err(|e| e.to_string())
-        };
-        Ok(Exports {
-            json: open(&args.json)?,
-            markdown: open(&args.markdown)?,
-            csv: open(&args.csv)?,
-            chart: open(&args.chart)?,
-        })
-    }
-
-    /// Writes every export to its temporary file, then renames them all into place: either
-    /// every export appears, or none does.
-    fn write(self, report: &RaceReport) -> Result<Vec<(String, &'static str)>, String> {
-        let mut written: Vec<(WrittenFile, &'static str)> = Vec::new();
-        let mut write =
-            |file: Option<PendingFile>, what: &'static str, text: &dyn Fn() -> Result<String, String>| {
-                if let Some(file) = file {
-                    let text = text()?;
-                    written.push((file.write_bytes(text.as_bytes()).map_err(|e| e.to_string())?, what));
-                }
-                Ok::<(), String>(())
-            };
-        write(self.json, "JSON: every sample and the provenance", &|| {
-            serde_json::to_string_pretty(report).map(|json| json + "\n").map_err(|e| e.to_string())
-        })?;
-        write(self.markdown, "markdown table", &|| Ok(report::markdown(report)))?;
-        write(self.csv, "CSV, one row per kernel", &|| report::csv(report))?;
-        write(self.chart, "SVG bar chart of the speedups", &|| speedup_chart(report))?;
-        let mut done = Vec::new();
-        for (file, what) in written {
-            let path = file.path().display().to_string();
-            file.commit().map_err(|e| e.to_string())?;
-            done.push((path, what));
-        }
-        Ok(done)
-    }
-}
-
 /// The plan the arguments ask for: the standard or quick one, with any part overridden.
 fn plan_from(args: &RaceArgs) -> Result<RacePlan, String> {
     let base = if args.quick { RacePlan::QUICK } else { RacePlan::STANDARD };
@@ -382,7 +333,8 @@ fn plan_from(args: &RaceArgs) -> Result<RacePlan, String> {
     };
     let plan = RacePlan {
         warmup: seconds(args.warmup, "warmup", base.warmup)?,
-        min_runs: args.min_runs.unwrap_or(base.min_runs),
+        // An explicit --max-runs below the default minimum lowers the minimum with it.
+        min_runs: args.min_runs.unwrap_or(base.min_runs.min(args.max_runs.unwrap_or(usize::MAX))),
         min_time: seconds(args.min_time, "min-time", base.min_time)?,
         max_runs: args.max_runs.unwrap_or(base.max_runs.max(args.min_runs.unwrap_or(0))),
     };
@@ -404,11 +356,22 @@ fn race_command(args: RaceArgs, out: &mut impl Write) -> ExitCode {
     }
 }
 
+/// The most threads `--threads` (or `RAYON_NUM_THREADS`) may ask for: beyond this, spawning
+/// them exhausts the process's memory map long before it helps.
+const MAX_THREADS: usize = 1024;
+
 fn run_race(args: RaceArgs, out: &mut impl Write) -> Result<ExitCode, String> {
-    if let Some(threads) = args.threads {
-        if threads == 0 {
-            return Err("--threads must be at least 1".into());
+    let from_env = std::env::var("RAYON_NUM_THREADS").ok().and_then(|n| n.trim().parse::<usize>().ok());
+    let threads = match (args.threads, from_env) {
+        (Some(n), _) if !(1..=MAX_THREADS).contains(&n) => {
+            return Err(format!("--threads must be from 1 to {MAX_THREADS}, not {n}"));
         }
+        (None, Some(n)) if n > MAX_THREADS => {
+            return Err(format!("RAYON_NUM_THREADS must be at most {MAX_THREADS}, not {n}"));
+        }
+        (threads, _) => threads,
+    };
+    if let Some(threads) = threads {
         rayon::ThreadPoolBuilder::new()
             .num_threads(threads)
             .build_global()
@@ -429,9 +392,6 @@ fn run_race(args: RaceArgs, out: &mut impl Write) -> Result<ExitCode, String> {
         .into_iter()
         .map(|(crate_name, kernel)| Contestant { crate_name: crate_name.to_string(), kernel })
         .collect();
-    if args.chart.is_some() && !contestants.iter().any(|c| c.kernel.name() == args.baseline) {
-        return Err(format!("--chart draws speedups over `{}`, which --skip leaves out", args.baseline));
-    }
     if args.list {
         for c in &contestants {
             let k = &c.kernel;
@@ -451,9 +411,32 @@ fn run_race(args: RaceArgs, out: &mut impl Write) -> Result<ExitCode, String> {
         }
         return Ok(ExitCode::SUCCESS);
     }
-    let exports = Exports::open(&args)?;
+    let exports = Exports::new([
+        (args.json.clone(), Format::Json),
+        (args.markdown.clone(), Format::Markdown),
+        (args.csv.clone(), Format::Csv),
+        (args.chart.clone(), Format::Chart),
+    ])?;
+    if exports.wants_chart() {
+        // The chart draws speedups over the baseline: find out now, not after the race, if
+        // the baseline cannot be timed.
+        let baseline = contestants.iter().find(|c| c.kernel.name() == args.baseline).map(|c| &c.kernel);
+        let Some(baseline) = baseline else {
+            return Err(format!("--chart draws speedups over `{}`, which --skip leaves out", args.baseline));
+        };
+        if let Availability::Unavailable(reason) = baseline.availability() {
+            return Err(format!(
+                "--chart needs the baseline `{}`, which cannot run here: {reason}",
+                args.baseline
+            ));
+        }
+        frame.check_precision(baseline.precision()).map_err(|e| {
+            format!("--chart needs the baseline `{}`, which cannot run this frame: {e}", args.baseline)
+        })?;
+    }
 
-    // Ctrl-C stops the race between runs and keeps what was measured; a second one quits.
+    // Ctrl-C (or a termination signal) stops the race between runs and keeps what was
+    // measured; a second one quits at once (no export has a file open until the race is over).
     let stop = Arc::new(AtomicBool::new(false));
     let flag = Arc::clone(&stop);
     let _ = ctrlc::set_handler(move || {
@@ -469,6 +452,11 @@ fn run_race(args: RaceArgs, out: &mut impl Write) -> Result<ExitCode, String> {
     let mut observe = |event: mandel_harness::race::Event<'_>| progress.observe(event);
     let with_f32 = contestants.iter().any(|c| c.kernel.precision() == Precision::F32);
     let references = References::compute(&frame, with_f32, &mut observe).map_err(|e| e.to_string())?;
+    if stop.load(Ordering::SeqCst) {
+        progress.finish();
+        eprintln!("interrupted before any kernel raced: nothing to report, no file written");
+        return Ok(ExitCode::from(130));
+    }
     let mut devices: Vec<String> = contestants.iter().filter_map(|c| c.kernel.device()).collect();
     devices.dedup();
     let provenance = Provenance::collect(devices);
@@ -485,23 +473,11 @@ fn run_race(args: RaceArgs, out: &mut impl Write) -> Result<ExitCode, String> {
     let outcome = race(&contestants, &frame, &references, &plan, &args.baseline, &stop, &mut observe);
     progress.finish();
     let report = RaceReport::new(frame_info, plan, &args.baseline, outcome, provenance);
-    let _ = write!(out, "{}", report::table(&report, args.sort));
-    let notes = report::notes(&report);
-    if !notes.is_empty() {
-        let _ = writeln!(out);
-    }
-    for note in notes {
-        let _ = writeln!(out, "{note}");
-    }
-    for (path, what) in exports.write(&report)? {
-        let _ = writeln!(out, "wrote {path}: {what}");
-    }
+    let verdict = publish(&report, &exports, args.sort, out);
     let _ = out.flush();
-
-    let broken = report.broken();
-    if !broken.is_empty() {
-        let names: Vec<&str> = broken.iter().map(|k| k.name.as_str()).collect();
-        return Err(format!("{} kernel(s) wrong or failed: {}", names.len(), names.join(", ")));
+    match verdict {
+        Verdict::Broken(message) => Err(message),
+        Verdict::Interrupted => Ok(ExitCode::from(130)),
+        Verdict::Clean => Ok(ExitCode::SUCCESS),
     }
-    Ok(if report.interrupted { ExitCode::from(130) } else { ExitCode::SUCCESS })
 }

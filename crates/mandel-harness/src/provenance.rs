@@ -146,8 +146,10 @@ mod tests {
         assert!(p.logical_cores >= 1 && p.threads >= 1);
         assert!(!p.cpu.is_empty() && !p.commit.is_empty() && p.profile.contains("opt-level"));
         assert_eq!(p.devices, ["a GPU"]);
+        let unused = p.unused_cpu_features();
+        assert!(unused.iter().all(|f| p.cpu_features.contains(f) && !p.compiled_features.contains(f)));
+        assert_eq!(unused.len() + p.compiled_features.len(), p.cpu_features.len());
         // Whatever was compiled in must be something the CPU running it has.
-        assert!(p.unused_cpu_features().len() <= p.cpu_features.len());
         for feature in &p.compiled_features {
             assert!(p.cpu_features.contains(feature), "compiled for {feature}, which this CPU lacks");
         }

@@ -135,8 +135,10 @@ pub fn header(p: &Provenance, f: &FrameInfo, plan: &RacePlan) -> String {
     let _ = writeln!(out, "  work     {} pixel-iterations (f64 reference)", thousands(f.pixel_iterations));
     let _ = writeln!(
         out,
-        "  cpu      {}, {} logical cores; rayon pool of {} threads",
-        p.cpu, p.logical_cores, p.threads
+        "  cpu      {}, {}; rayon pool of {}",
+        p.cpu,
+        plural(p.logical_cores as u64, "logical core", "logical cores"),
+        plural(p.threads as u64, "thread", "threads")
     );
     let compiled = if p.compiled_features.is_empty() { "none".into() } else { p.compiled_features.join(" ") };
     let unused = p.unused_cpu_features();
@@ -264,7 +266,7 @@ pub fn notes(report: &RaceReport) -> Vec<String> {
 }
 
 /// A markdown table to paste into docs, with a caption line carrying the provenance.
-pub fn markdown(report: &RaceReport) -> String {
+pub fn markdown(report: &RaceReport, order: Order) -> String {
     let p = &report.provenance;
     let f = &report.frame;
     let mut out = format!(
@@ -284,7 +286,7 @@ pub fn markdown(report: &RaceReport) -> String {
     let _ =
         writeln!(out, "| kernel | precision | median | ± MAD | G iter/s | vs {} | check |", report.baseline);
     out.push_str("|:--|:--|--:|--:|--:|--:|:--|\n");
-    for k in &report.kernels {
+    for k in report.ordered(order) {
         let _ = writeln!(
             out,
             "| `{}` | {} | {} | {} | {} | {} | {} |",
@@ -326,9 +328,9 @@ struct CsvRow<'a> {
 }
 
 /// The results as CSV, one row per kernel, with a header row.
-pub fn csv(report: &RaceReport) -> Result<String, String> {
+pub fn csv(report: &RaceReport, order: Order) -> Result<String, String> {
     let mut writer = csv::Writer::from_writer(Vec::new());
-    for k in &report.kernels {
+    for k in report.ordered(order) {
         writer
             .serialize(CsvRow {
                 name: &k.name,
@@ -360,14 +362,17 @@ pub fn csv(report: &RaceReport) -> Result<String, String> {
 /// The check column: the verdict in a few words.
 pub fn check(k: &KernelResult) -> String {
     let versus_f64 = match (k.precision, k.mismatched_vs_f64) {
-        (Precision::F32, Some(n)) => format!("; {} px differ from f64", thousands(n)),
+        (Precision::F32, Some(n)) => format!("; {} from f64", plural(n, "px differs", "px differ")),
         _ => String::new(),
     };
     let reason = k.reason.as_deref().unwrap_or("");
     match k.status {
         Status::Verified if k.exact => format!("exact{versus_f64}"),
         Status::Verified => {
-            format!("inexact: {} px differ{versus_f64}", thousands(k.mismatched_pixels.unwrap_or(0)))
+            format!(
+                "inexact: {}{versus_f64}",
+                plural(k.mismatched_pixels.unwrap_or(0), "px differs", "px differ")
+            )
         }
         Status::Wrong => format!("WRONG, not ranked: {reason}"),
         Status::Failed => format!("FAILED: {reason}"),
@@ -387,14 +392,21 @@ fn spread(k: &KernelResult) -> String {
     }
 }
 
-/// Seconds in the unit that suits them: `714.2 ms`, `1.234 s`, `85.3 µs`.
+/// `1 thread`, `2 threads`, `1,000 px differ`.
+pub fn plural(n: u64, one: &str, many: &str) -> String {
+    format!("{} {}", thousands(n), if n == 1 { one } else { many })
+}
+
+/// Seconds in the unit that suits them: `1.234 s`, `714.2 ms`, `85.3 µs`, `95.0 ns`.
 pub fn duration(seconds: f64) -> String {
     if seconds >= 1.0 {
         format!("{seconds:.3} s")
     } else if seconds >= 1e-3 {
         format!("{:.1} ms", seconds * 1e3)
-    } else {
+    } else if seconds >= 1e-6 {
         format!("{:.1} µs", seconds * 1e6)
+    } else {
+        format!("{:.1} ns", seconds * 1e9)
     }
 }
 
@@ -424,5 +436,8 @@ mod tests {
         assert_eq!(duration(0.7142), "714.2 ms");
         assert_eq!(duration(1.2345), "1.234 s");
         assert_eq!(duration(0.0000853), "85.3 µs");
+        assert_eq!(duration(0.000000095), "95.0 ns");
+        assert_eq!(plural(1, "thread", "threads"), "1 thread");
+        assert_eq!(plural(1234, "px differs", "px differ"), "1,234 px differ");
     }
 }

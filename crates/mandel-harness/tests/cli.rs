@@ -199,14 +199,17 @@ fn race_selection_list_and_baseline() {
     assert!(lines[1].starts_with("naive (kernel-naive, f64, exact, baseline"), "{lines:?}");
     assert!(lines[2].starts_with("hoisted (kernel-hoisted"), "{lines:?}");
 
-    let output =
-        mandel(&["race", "--quick", "--sort", "time", "hoisted", "--baseline", "hoisted"], dir.path());
+    // One run is a valid plan: --max-runs lowers the default minimum with it.
+    let args = ["race", "--quick", "--sort", "time", "hoisted", "--baseline", "hoisted", "--max-runs", "1"];
+    let output = mandel(&args, dir.path());
     assert!(output.status.success(), "{}", stderr(&output));
     let text = stdout(&output);
     let rows: Vec<&str> =
         text.lines().skip_while(|l| !l.starts_with("kernel")).skip(1).take_while(|l| !l.is_empty()).collect();
     assert_eq!(rows.len(), 1, "only hoisted, which is also the baseline:\n{text}");
     assert!(rows[0].contains("1.00×"), "{text}");
+    let runs: Vec<&str> = rows[0].split_whitespace().collect();
+    assert_eq!(runs[runs.len() - 4], "1", "one run: {}", rows[0]);
 }
 
 /// Bad race input: one line on stderr, a non-zero exit, and no export (not even a partial one).
@@ -219,7 +222,10 @@ fn bad_race_input_is_one_line_a_nonzero_exit_and_no_file() {
         (&["gpu-f128"], "no kernel name contains `gpu-f128`"),
         (&["-k", "naive", "--skip", "naive"], "nothing left"),
         (&["--skip", "naive"], "--skip leaves out"),
-        (&["--threads", "0"], "--threads"),
+        (&["--threads", "0"], "--threads must be from 1 to 1024, not 0"),
+        (&["--threads", "100000"], "--threads must be from 1 to 1024, not 100000"),
+        (&["--csv", "r.json"], "two exports"),
+        (&["--scene", "deep", "--baseline", "reference-f32"], "cannot run this frame"),
         (&["--min-runs", "0"], "--min-runs"),
         (&["--min-runs", "9", "--max-runs", "3"], "--max-runs"),
         (&["--min-time", "nan"], "--min-time"),
@@ -243,6 +249,16 @@ fn bad_race_input_is_one_line_a_nonzero_exit_and_no_file() {
         let left: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
         assert!(left.is_empty(), "{args:?} left files behind: {left:?}");
     }
+    // Absurd thread counts from the environment are refused too, not left to abort.
+    let dir = tempfile::tempdir().unwrap();
+    let output = Command::new(env!("CARGO_BIN_EXE_mandel"))
+        .args(["race", "--quick"])
+        .env("RAYON_NUM_THREADS", "100000")
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    assert!(stderr(&output).contains("RAYON_NUM_THREADS must be at most 1024"), "{}", stderr(&output));
     // An export into a missing directory fails before anything is raced.
     let dir = tempfile::tempdir().unwrap();
     let output = mandel(&["race", "--quick", "--csv", "no/such/r.csv"], dir.path());

@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use mandel_core::{reference, Frame, KernelError, Precision, Viewport};
 use mandel_harness::chart::{speedup_chart, F32_COLOUR, F64_COLOUR};
+use mandel_harness::exports::{publish, Exports, Format, Verdict};
 use mandel_harness::provenance::Provenance;
 use mandel_harness::race::{race, Contestant, Event, KernelResult, RacePlan, References, Status};
 use mandel_harness::report::{self, FrameInfo, Order, RaceReport};
@@ -84,8 +85,42 @@ fn a_wrong_kernel_is_flagged_untimed_and_never_ranked() {
     let table = report::table(&report, Order::Time);
     assert!(row(&table, "wrong").contains("WRONG, not ranked"), "{table}");
     assert!(table.lines().last().unwrap().starts_with("wrong"), "unranked kernels sort last:\n{table}");
-    assert!(report::markdown(&report).contains("WRONG"));
+    assert!(report::markdown(&report, Order::Rung).contains("WRONG"));
     assert_eq!(bars(&speedup_chart(&report).unwrap()), 2, "no bar for the wrong kernel");
+}
+
+/// What the command does after a race with a wrong kernel: the table, every export, then a
+/// failing verdict that names the kernel (the command exits 1 with it).
+#[test]
+fn a_wrong_kernel_fails_the_race_after_everything_is_printed_and_exported() {
+    let report = run(vec![right("base"), off_by_one("wrong", 2)], &frame(), "base");
+    let dir = tempfile::tempdir().unwrap();
+    let at = |name: &str| Some(dir.path().join(name));
+    let exports = Exports::new([
+        (at("r.json"), Format::Json),
+        (at("r.md"), Format::Markdown),
+        (at("r.csv"), Format::Csv),
+        (at("r.svg"), Format::Chart),
+    ])
+    .unwrap();
+    let mut out = Vec::new();
+    let verdict = publish(&report, &exports, Order::Rung, &mut out);
+    assert_eq!(verdict, Verdict::Broken("wrong or failed: wrong".into()));
+    let text = String::from_utf8(out).unwrap();
+    assert!(row(&text, "wrong").contains("WRONG"), "{text}");
+    assert_eq!(text.matches("\nwrote ").count(), 4, "{text}");
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 4);
+
+    // A chart that cannot be drawn (no timed baseline) costs only itself.
+    let report = run(vec![off_by_one("base", 2), right("other")], &frame(), "base");
+    let dir = tempfile::tempdir().unwrap();
+    let at = |name: &str| Some(dir.path().join(name));
+    let exports = Exports::new([(at("r.json"), Format::Json), (at("r.svg"), Format::Chart)]).unwrap();
+    let Verdict::Broken(message) = publish(&report, &exports, Order::Rung, &mut Vec::new()) else {
+        panic!("a wrong baseline and a missing chart are failures");
+    };
+    assert!(message.contains("wrong or failed: base") && message.contains("r.svg"), "{message}");
+    assert!(dir.path().join("r.json").exists() && !dir.path().join("r.svg").exists());
 }
 
 #[test]
@@ -251,7 +286,7 @@ fn every_export_parses_back() {
     assert_eq!(value["kernels"][3]["precision"], "f32");
     assert_eq!(value["provenance"]["rustc"].as_str().unwrap(), report.provenance.rustc);
 
-    let csv = report::csv(&report).unwrap();
+    let csv = report::csv(&report, Order::Rung).unwrap();
     let mut reader = csv::Reader::from_reader(csv.as_bytes());
     let headers = reader.headers().unwrap().clone();
     assert!(headers.iter().any(|h| h == "median_s") && headers.iter().any(|h| h == "speedup"));
@@ -261,7 +296,7 @@ fn every_export_parses_back() {
     let status = headers.iter().position(|h| h == "status").unwrap();
     assert_eq!(&rows[1][status], "wrong");
 
-    let markdown = report::markdown(&report);
+    let markdown = report::markdown(&report, Order::Rung);
     assert_eq!(markdown.lines().filter(|line| line.starts_with("| `")).count(), 4);
     assert!(markdown.contains(&format!("commit {}", report.provenance.commit)));
 
