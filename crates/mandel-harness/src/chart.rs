@@ -79,8 +79,9 @@ pub fn speedup_chart(report: &RaceReport) -> Result<String, String> {
         let top = |k: usize| f64::from(count) - k as f64;
         for (precision, colour) in [(Precision::F64, F64_COLOUR), (Precision::F32, F32_COLOUR)] {
             let series = bars.iter().enumerate().filter(|(_, b)| b.1 == precision).map(|(k, b)| {
-                // From 1x, so a kernel slower than the baseline is a bar pointing left.
-                Rectangle::new([(1.0, top(k) - 0.85), (b.2, top(k) - 0.15)], colour.filled())
+                // From the axis' start, as bars go (one from 1x would make the baseline's
+                // invisible); the line at 1x shows which kernels are slower than the baseline.
+                Rectangle::new([(x_range.start, top(k) - 0.85), (b.2, top(k) - 0.15)], colour.filled())
             });
             chart.draw_series(series).map_err(error)?;
         }
