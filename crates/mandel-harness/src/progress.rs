@@ -41,7 +41,7 @@ impl Progress {
             }
             Event::Verifying(kernel) => self.spin(kernel, "verifying against the reference (first call)"),
             Event::WarmingUp(kernel) => self.spin(kernel, "warming up"),
-            Event::Timed { kernel, runs, expected_runs, median } => {
+            Event::Timed { kernel, runs, expected_runs, mean } => {
                 if self.bar.length().is_none() {
                     self.bar.disable_steady_tick();
                     self.bar.set_style(self.runs.clone());
@@ -49,7 +49,7 @@ impl Progress {
                 }
                 self.bar.set_length(expected_runs.max(runs) as u64);
                 self.bar.set_position(runs as u64);
-                self.bar.set_message(format!("median {}", duration(median.as_secs_f64())));
+                self.bar.set_message(format!("mean {}", duration(mean.as_secs_f64())));
             }
             Event::Finished(result) => {
                 let summary = match (result.status, result.median_s) {

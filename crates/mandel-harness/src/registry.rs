@@ -162,6 +162,12 @@ mod tests {
             .map_err(|e| e.to_string())
     }
 
+    /// `--kernels`, positional filters and `--skip`, with the default baseline.
+    fn s(names: &[&str], filters: &[&str], skip: &[&str]) -> Selection {
+        let owned = |list: &[&str]| list.iter().map(|s| s.to_string()).collect();
+        Selection { names: owned(names), filters: owned(filters), skip: owned(skip), baseline: String::new() }
+    }
+
     #[test]
     fn by_default_every_discovered_kernel_in_rung_order() {
         let all = pick(Selection::default()).unwrap();
@@ -170,12 +176,6 @@ mod tests {
 
     #[test]
     fn names_and_filters_add_up_and_the_baseline_comes_along() {
-        let s = |names: &[&str], filters: &[&str], skip: &[&str]| Selection {
-            names: names.iter().map(|s| s.to_string()).collect(),
-            filters: filters.iter().map(|s| s.to_string()).collect(),
-            skip: skip.iter().map(|s| s.to_string()).collect(),
-            baseline: String::new(),
-        };
         assert_eq!(pick(s(&[], &["simd"], &[])).unwrap(), (vec!["naive", "simd-f64x4", "simd-f32x16"], true));
         assert_eq!(
             pick(s(&["reference"], &["f32"], &[])).unwrap().0,
@@ -187,12 +187,6 @@ mod tests {
 
     #[test]
     fn typos_and_empty_selections_are_errors_that_list_the_kernels() {
-        let s = |names: &[&str], filters: &[&str], skip: &[&str]| Selection {
-            names: names.iter().map(|s| s.to_string()).collect(),
-            filters: filters.iter().map(|s| s.to_string()).collect(),
-            skip: skip.iter().map(|s| s.to_string()).collect(),
-            baseline: String::new(),
-        };
         let err = pick(s(&["hoisterd"], &[], &[])).unwrap_err();
         assert!(err.contains("unknown kernel `hoisterd`") && err.contains("hoisted"), "{err}");
         assert!(pick(s(&[], &[], &["nope"])).unwrap_err().contains("`nope`"));
