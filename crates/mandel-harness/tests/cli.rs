@@ -89,14 +89,20 @@ fn bad_input_is_one_line_a_nonzero_exit_and_no_file() {
         (&["--scene", "deep", "--kernel", "reference-f32"], "f32"),
         (&["--scene", "classic", "--bounds", "0,1,0,1"], "cannot be used with"),
     ];
+    assert_refused(&["render"], cases, &["--counts", "c.npy", "--image", "c.png"]);
+}
+
+/// Runs `before ARGS after` for each case: one line on stderr starting `error:` and containing
+/// the expected text, a non-zero exit, no panic, and nothing left in the directory.
+fn assert_refused(before: &[&str], cases: &[(&[&str], &str)], after: &[&str]) {
     for (args, expected) in cases {
         let dir = tempfile::tempdir().unwrap();
-        let output =
-            mandel(&[&["render"], *args, &["--counts", "c.npy", "--image", "c.png"]].concat(), dir.path());
+        let output = mandel(&[before, *args, after].concat(), dir.path());
         let err = stderr(&output);
         assert!(!output.status.success(), "{args:?} succeeded");
         assert_eq!(err.trim_end().lines().count(), 1, "{args:?}: one line, got:\n{err}");
         assert!(err.starts_with("error:") && err.contains(expected), "{args:?}: {err}");
+        assert!(!err.contains("panicked"), "{args:?}: {err}");
         let left: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
         assert!(left.is_empty(), "{args:?} left files behind: {left:?}");
     }
@@ -235,20 +241,7 @@ fn bad_race_input_is_one_line_a_nonzero_exit_and_no_file() {
         (&["--bounds", "0,1,1,0"], "inverted"),
         (&["--sort", "random"], "random"),
     ];
-    for (args, expected) in cases {
-        let dir = tempfile::tempdir().unwrap();
-        let output = mandel(
-            &[&["race", "--quick"], *args, &["--json", "r.json", "--chart", "r.svg"]].concat(),
-            dir.path(),
-        );
-        let err = stderr(&output);
-        assert!(!output.status.success(), "{args:?} succeeded");
-        assert_eq!(err.trim_end().lines().count(), 1, "{args:?}: one line, got:\n{err}");
-        assert!(err.contains(expected), "{args:?}: {err}");
-        assert!(!err.contains("panicked"), "{args:?}: {err}");
-        let left: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
-        assert!(left.is_empty(), "{args:?} left files behind: {left:?}");
-    }
+    assert_refused(&["race", "--quick"], cases, &["--json", "r.json", "--chart", "r.svg"]);
     // Absurd thread counts from the environment are refused too, not left to abort.
     let dir = tempfile::tempdir().unwrap();
     let output = Command::new(env!("CARGO_BIN_EXE_mandel"))
