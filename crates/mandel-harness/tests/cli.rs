@@ -148,13 +148,29 @@ fn race_quick_prints_a_verified_table_and_writes_every_export() {
         &mandel_core::reference_counts(&quick, mandel_core::Precision::F64).unwrap(),
         quick.max_iter(),
     );
+    let work32 = mandel_core::pixel_iterations(
+        &mandel_core::reference_counts(&quick, mandel_core::Precision::F32).unwrap(),
+        quick.max_iter(),
+    );
     assert!(text.contains(&format!("{} pixel-iterations", thousands(work))), "{text}");
     for header in ["cpu", "simd", "build", "rustc", "timing"] {
         assert!(text.contains(header), "{header} missing from the header:\n{text}");
     }
-    for kernel in ["naive", "hoisted"] {
-        let row = text.lines().find(|line| line.starts_with(kernel)).unwrap_or_else(|| panic!("{text}"));
-        assert!(row.ends_with("exact"), "{row}");
+    // Every discovered kernel races by default, in rung order, and all of them are exact.
+    let discovered: Vec<(String, mandel_core::Precision)> = mandel_harness::registry::discovered_kernels()
+        .iter()
+        .map(|(_, kernel)| (kernel.name().to_string(), kernel.precision()))
+        .collect();
+    assert!(
+        discovered.len() >= 2 && discovered[0].0 == "naive" && discovered[1].0 == "hoisted",
+        "{discovered:?}"
+    );
+    for (kernel, _) in &discovered {
+        let row = text
+            .lines()
+            .find(|line| line.split_whitespace().next() == Some(kernel.as_str()))
+            .unwrap_or_else(|| panic!("no row for {kernel}:\n{text}"));
+        assert!(row.contains("exact"), "{row}");
     }
     assert!(!text.lines().any(|line| line.starts_with("reference")), "references race only on request");
     assert!(stderr(&output).is_empty(), "no progress when stderr is not a terminal: {}", stderr(&output));
@@ -163,33 +179,47 @@ fn race_quick_prints_a_verified_table_and_writes_every_export() {
         serde_json::from_str(&std::fs::read_to_string(dir.path().join("r.json")).unwrap()).unwrap();
     let kernels = json["kernels"].as_array().unwrap();
     let names: Vec<&str> = kernels.iter().map(|k| k["name"].as_str().unwrap()).collect();
-    assert_eq!(names, ["naive", "hoisted"], "rung order");
-    for kernel in kernels {
-        assert_eq!(kernel["pixel_iterations"], work, "{kernel}");
+    let expected: Vec<&str> = discovered.iter().map(|(name, _)| name.as_str()).collect();
+    assert_eq!(names, expected, "rung order");
+    for (kernel, (_, precision)) in kernels.iter().zip(&discovered) {
+        let own_work = match precision {
+            mandel_core::Precision::F64 => work,
+            mandel_core::Precision::F32 => work32,
+        };
+        assert_eq!(kernel["pixel_iterations"], own_work, "{kernel}");
         assert_eq!(kernel["mismatched_pixels"], 0);
         assert_eq!(kernel["exact"], true);
-        assert_eq!(kernel["precision"], "f64");
+        assert_eq!(kernel["precision"], precision.as_str());
         let runs = kernel["samples_s"].as_array().unwrap().len();
         assert!((3..=20).contains(&runs), "--quick takes 3 to 20 runs, not {runs}");
         let median = kernel["median_s"].as_f64().unwrap();
         let giter = kernel["giter_per_s"].as_f64().unwrap();
-        assert!((giter * 1e9 * median / work as f64 - 1.0).abs() < 1e-9);
+        assert!((giter * 1e9 * median / own_work as f64 - 1.0).abs() < 1e-9);
     }
     assert_eq!(kernels[0]["speedup"], 1.0, "naive is the baseline");
     assert_eq!(json["frame"]["pixel_iterations"], work);
     assert_eq!(json["frame"]["scene"], "quick");
 
     let markdown = std::fs::read_to_string(dir.path().join("r.md")).unwrap();
-    assert_eq!(markdown.lines().filter(|line| line.starts_with("| `")).count(), 2, "{markdown}");
+    assert_eq!(
+        markdown.lines().filter(|line| line.starts_with("| `")).count(),
+        discovered.len(),
+        "{markdown}"
+    );
     let csv = std::fs::read_to_string(dir.path().join("r.csv")).unwrap();
-    assert_eq!(csv.lines().count(), 3, "{csv}");
+    assert_eq!(csv.lines().count(), 1 + discovered.len(), "{csv}");
     let svg = std::fs::read_to_string(dir.path().join("r.svg")).unwrap();
     let document = roxmltree::Document::parse(&svg).expect("the chart is valid XML");
-    let bars = document
-        .descendants()
-        .filter(|n| n.has_tag_name("rect") && n.attribute("fill") == Some("#4477AA"))
-        .count();
-    assert_eq!(bars, 2, "one bar per kernel");
+    for (precision, colour) in
+        [(mandel_core::Precision::F64, "#4477AA"), (mandel_core::Precision::F32, "#EE7733")]
+    {
+        let bars = document
+            .descendants()
+            .filter(|n| n.has_tag_name("rect") && n.attribute("fill") == Some(colour))
+            .count();
+        let kernels = discovered.iter().filter(|(_, p)| *p == precision).count();
+        assert_eq!(bars, kernels, "one {precision} bar per {precision} kernel");
+    }
     // Nothing else is left in the directory (no temporary files).
     assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 4);
 }
