@@ -16,6 +16,14 @@ race *args:
 bench *filter:
     cargo bench -p mandel-benches -- "$@"
 
+# The interleaving sweep: every SIMD vector type at 1, 2, 4, 6 and 8 vectors in flight (`just sweep seahorse`).
+sweep scene="classic":
+    cargo run --release -q -p mandel-harness --example interleave -- {{scene}}
+
+# The machine's ceiling for the SIMD rung: the bare step on lanes that never escape.
+ceiling:
+    cargo run --release -q -p kernel-simd --example ceiling
+
 # Run every test: the conformance kit for each kernel, the kit's self-tests, the harness.
 test:
     cargo test --workspace
