@@ -76,6 +76,13 @@ pub trait MandelKernel: Send + Sync {
         Availability::Ready
     }
 
+    /// Whether the kernel spreads its work over the threads of the rayon pool that calls it,
+    /// so that its time depends on the thread count (`mandel race --threads 1,2,4` races these
+    /// at each count).
+    fn uses_threads(&self) -> bool {
+        false
+    }
+
     /// The accelerator the kernel runs on, if it is not the CPU: adapter name, backend and
     /// driver (`NVIDIA H200 (Vulkan, driver 570.1)`). The race prints it in its header.
     fn device(&self) -> Option<String> {
