@@ -48,3 +48,11 @@ lint:
 # Everything CI runs, on this checkout.
 ci:
     bash .ci/run
+
+# The parallel rung's grain: how uneven a scene's work is, and parallel-simd with tasks of several sizes (`just grain seahorse`).
+grain scene="classic":
+    cargo run --release -q -p mandel-harness --example grain -- {{scene}}
+
+# Scaling: the parallel kernels on pools of 1, 2, 4, … threads up to every core (`just scaling --quick`).
+scaling *args:
+    cargo run --release -q -p mandel-harness -- race --scaling "$@"

@@ -32,16 +32,50 @@ impl Format {
             Format::Chart => "SVG bar chart of the speedups",
         }
     }
+}
 
-    fn render(self, report: &RaceReport, order: Order) -> Result<String, String> {
-        match self {
+/// What a race command publishes: a single race ([`RaceReport`]) or a scaling run
+/// (`ScalingReport`). [`publish`] prints and exports either the same way.
+pub trait Publishable {
+    /// The table for a terminal.
+    fn table(&self, order: Order) -> String;
+    /// Warnings and notes for under the table.
+    fn notes(&self) -> Vec<String>;
+    /// The text of one export, or why this report has no such export.
+    fn render(&self, format: Format, order: Order) -> Result<String, String>;
+    /// The names of kernels that were wrong or failed.
+    fn broken(&self) -> Vec<String>;
+    /// Whether Ctrl-C cut it short.
+    fn interrupted(&self) -> bool;
+    /// Whether any kernel was timed at all.
+    fn measured(&self) -> bool;
+}
+
+impl Publishable for RaceReport {
+    fn table(&self, order: Order) -> String {
+        report::table(self, order)
+    }
+    fn notes(&self) -> Vec<String> {
+        report::notes(self)
+    }
+    fn render(&self, format: Format, order: Order) -> Result<String, String> {
+        match format {
             Format::Json => {
-                serde_json::to_string_pretty(report).map(|json| json + "\n").map_err(|e| e.to_string())
+                serde_json::to_string_pretty(self).map(|json| json + "\n").map_err(|e| e.to_string())
             }
-            Format::Markdown => Ok(report::markdown(report, order)),
-            Format::Csv => report::csv(report, order),
-            Format::Chart => speedup_chart(report),
+            Format::Markdown => Ok(report::markdown(self, order)),
+            Format::Csv => report::csv(self, order),
+            Format::Chart => speedup_chart(self),
         }
+    }
+    fn broken(&self) -> Vec<String> {
+        RaceReport::broken(self).iter().map(|k| k.name.clone()).collect()
+    }
+    fn interrupted(&self) -> bool {
+        self.interrupted
+    }
+    fn measured(&self) -> bool {
+        self.kernels.iter().any(|k| !k.samples_s.is_empty())
     }
 }
 
@@ -86,16 +120,21 @@ impl Exports {
 
     /// Whether the chart was asked for.
     pub fn wants_chart(&self) -> bool {
-        self.targets.iter().any(|(_, format)| *format == Format::Chart)
+        self.wants(Format::Chart)
+    }
+
+    /// Whether an export in `format` was asked for.
+    pub fn wants(&self, format: Format) -> bool {
+        self.targets.iter().any(|(_, f)| *f == format)
     }
 
     /// Writes every export that can be produced, then renames them into place.
-    pub fn write(&self, report: &RaceReport, order: Order) -> Written {
+    pub fn write(&self, report: &dyn Publishable, order: Order) -> Written {
         let mut written = Written::default();
         let mut ready = Vec::new();
         for (path, format) in &self.targets {
-            let file = format
-                .render(report, order)
+            let file = report
+                .render(*format, order)
                 .and_then(|text| {
                     PendingFile::create(path)
                         .and_then(|pending| pending.write_bytes(text.as_bytes()))
@@ -132,18 +171,17 @@ pub enum Verdict {
 /// Prints the table and its notes to `out`, writes the exports, and says how the race ended.
 /// Exports are skipped only when nothing at all was timed (an interrupted race must not replace
 /// a good file with an empty one).
-pub fn publish(report: &RaceReport, exports: &Exports, order: Order, out: &mut dyn Write) -> Verdict {
-    let _ = write!(out, "{}", report::table(report, order));
-    let notes = report::notes(report);
+pub fn publish(report: &dyn Publishable, exports: &Exports, order: Order, out: &mut dyn Write) -> Verdict {
+    let _ = write!(out, "{}", report.table(order));
+    let notes = report.notes();
     if !notes.is_empty() {
         let _ = writeln!(out);
     }
     for note in notes {
         let _ = writeln!(out, "{note}");
     }
-    let measured = report.kernels.iter().any(|k| !k.samples_s.is_empty());
     let mut problems = Vec::new();
-    if report.interrupted && !measured {
+    if report.interrupted() && !report.measured() {
         if !exports.is_empty() {
             let _ = writeln!(out, "no export written: nothing was timed before the interruption");
         }
@@ -154,11 +192,11 @@ pub fn publish(report: &RaceReport, exports: &Exports, order: Order, out: &mut d
         }
         problems.extend(written.errors.into_iter().map(|e| format!("cannot write {e}")));
     }
-    let broken: Vec<&str> = report.broken().iter().map(|k| k.name.as_str()).collect();
+    let broken = report.broken();
     if !broken.is_empty() {
         problems.insert(0, format!("wrong or failed: {}", broken.join(", ")));
     }
-    match (problems.is_empty(), report.interrupted) {
+    match (problems.is_empty(), report.interrupted()) {
         (false, _) => Verdict::Broken(problems.join("; ")),
         (true, true) => Verdict::Interrupted,
         (true, false) => Verdict::Clean,

@@ -12,4 +12,5 @@ pub mod provenance;
 pub mod race;
 pub mod registry;
 pub mod report;
+pub mod scaling;
 pub mod stats;

@@ -17,6 +17,7 @@ use mandel_harness::provenance::Provenance;
 use mandel_harness::race::{race, Contestant, RacePlan, References};
 use mandel_harness::registry::{all_kernels, find_kernel, kernels_with_crates, select, Selection};
 use mandel_harness::report::{self, thousands, FrameInfo, Order, RaceReport};
+use mandel_harness::scaling::{default_pools, PoolRace, ScalingReport};
 
 /// The kernel `render` uses when none is named.
 const DEFAULT_KERNEL: &str = "hoisted";
@@ -98,9 +99,13 @@ struct RaceArgs {
     #[arg(long)]
     quick: bool,
     /// Threads in rayon's pool, which parallel kernels use (default: RAYON_NUM_THREADS, or
-    /// every logical core).
-    #[arg(long, value_name = "N")]
-    threads: Option<usize>,
+    /// every logical core). Several (`--threads 1,2,4`) race the kernels that use threads on a
+    /// pool of each size in turn and report their speedup and parallel efficiency.
+    #[arg(long, value_name = "N[,N...]", value_delimiter = ',')]
+    threads: Vec<usize>,
+    /// Scaling: `--threads 1,2,4,…` up to this machine's logical cores.
+    #[arg(long, conflicts_with = "threads")]
+    scaling: bool,
     /// Time at least this many runs per kernel (default 5; 3 with --quick).
     #[arg(long, value_name = "N")]
     min_runs: Option<usize>,
@@ -360,18 +365,44 @@ fn race_command(args: RaceArgs, out: &mut impl Write) -> ExitCode {
 /// them exhausts the process's memory map long before it helps.
 const MAX_THREADS: usize = 1024;
 
+/// The pools a race runs on: rayon's global one, or one of each size for a scaling run.
+enum Pools {
+    /// The global pool, of this many threads if asked for (`None`: rayon's default).
+    Global(Option<usize>),
+    /// A pool of each size, smallest first, each racing the kernels that use threads.
+    Scaling(Vec<usize>),
+}
+
+fn pools_from(args: &RaceArgs) -> Result<Pools, String> {
+    if args.scaling {
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get()).min(MAX_THREADS);
+        return Ok(Pools::Scaling(default_pools(cores)));
+    }
+    if let Some(n) = args.threads.iter().find(|n| !(1..=MAX_THREADS).contains(*n)) {
+        return Err(format!("--threads must be from 1 to {MAX_THREADS}, not {n}"));
+    }
+    let mut threads = args.threads.clone();
+    threads.sort_unstable();
+    threads.dedup();
+    match threads[..] {
+        [] => {
+            let from_env =
+                std::env::var("RAYON_NUM_THREADS").ok().and_then(|n| n.trim().parse::<usize>().ok());
+            match from_env {
+                Some(n) if n > MAX_THREADS => {
+                    Err(format!("RAYON_NUM_THREADS must be at most {MAX_THREADS}, not {n}"))
+                }
+                _ => Ok(Pools::Global(None)),
+            }
+        }
+        [n] => Ok(Pools::Global(Some(n))),
+        _ => Ok(Pools::Scaling(threads)),
+    }
+}
+
 fn run_race(args: RaceArgs, out: &mut impl Write) -> Result<ExitCode, String> {
-    let from_env = std::env::var("RAYON_NUM_THREADS").ok().and_then(|n| n.trim().parse::<usize>().ok());
-    let threads = match (args.threads, from_env) {
-        (Some(n), _) if !(1..=MAX_THREADS).contains(&n) => {
-            return Err(format!("--threads must be from 1 to {MAX_THREADS}, not {n}"));
-        }
-        (None, Some(n)) if n > MAX_THREADS => {
-            return Err(format!("RAYON_NUM_THREADS must be at most {MAX_THREADS}, not {n}"));
-        }
-        (threads, _) => threads,
-    };
-    if let Some(threads) = threads {
+    let pools = pools_from(&args)?;
+    if let Pools::Global(Some(threads)) = pools {
         rayon::ThreadPoolBuilder::new()
             .num_threads(threads)
             .build_global()
@@ -387,11 +418,21 @@ fn run_race(args: RaceArgs, out: &mut impl Write) -> Result<ExitCode, String> {
     };
     let chosen = select(kernels_with_crates(), |k| k.name(), &selection).map_err(|e| e.to_string())?;
     let baseline_added = chosen.baseline_added;
-    let contestants: Vec<Contestant> = chosen
+    let mut contestants: Vec<Contestant> = chosen
         .kernels
         .into_iter()
         .map(|(crate_name, kernel)| Contestant { crate_name: crate_name.to_string(), kernel })
         .collect();
+    if let Pools::Scaling(_) = pools {
+        // Only kernels that use the pool scale with it; the others would take the same time
+        // on every pool.
+        contestants.retain(|c| c.kernel.uses_threads());
+        if contestants.is_empty() {
+            return Err(
+                "a scaling run races the kernels that use threads (parallel-*), and none is selected".into(),
+            );
+        }
+    }
     if args.list {
         for c in &contestants {
             let k = &c.kernel;
@@ -417,7 +458,11 @@ fn run_race(args: RaceArgs, out: &mut impl Write) -> Result<ExitCode, String> {
         (args.csv.clone(), Format::Csv),
         (args.chart.clone(), Format::Chart),
     ])?;
-    if exports.wants_chart() {
+    if let Pools::Scaling(_) = pools {
+        if exports.wants(Format::Csv) || exports.wants(Format::Chart) {
+            return Err("a scaling run exports --json and --markdown only, not --csv or --chart".into());
+        }
+    } else if exports.wants_chart() {
         // The chart draws speedups over the baseline: find out now, not after the race, if
         // the baseline cannot be timed.
         let baseline = contestants.iter().find(|c| c.kernel.name() == args.baseline).map(|c| &c.kernel);
@@ -461,19 +506,58 @@ fn run_race(args: RaceArgs, out: &mut impl Write) -> Result<ExitCode, String> {
     devices.dedup();
     let provenance = Provenance::collect(devices);
     let frame_info = FrameInfo::new(&scene, &frame, references.pixel_iterations);
-    progress.suspend(|| {
-        let _ = writeln!(out, "{}", report::header(&provenance, &frame_info, &plan));
-        if baseline_added {
-            let _ = writeln!(out, "  baseline {} races too: speedups are measured against it", args.baseline);
-        }
-        let _ = writeln!(out);
-        let _ = out.flush();
-    });
 
-    let outcome = race(&contestants, &frame, &references, &plan, &args.baseline, &stop, &mut observe);
-    progress.finish();
-    let report = RaceReport::new(frame_info, plan, &args.baseline, outcome, provenance);
-    let verdict = publish(&report, &exports, args.sort, out);
+    let verdict = match pools {
+        Pools::Global(_) => {
+            progress.suspend(|| {
+                let _ = writeln!(out, "{}", report::header(&provenance, &frame_info, &plan));
+                if baseline_added {
+                    let _ = writeln!(
+                        out,
+                        "  baseline {} races too: speedups are measured against it",
+                        args.baseline
+                    );
+                }
+                let _ = writeln!(out);
+                let _ = out.flush();
+            });
+            let outcome = race(&contestants, &frame, &references, &plan, &args.baseline, &stop, &mut observe);
+            progress.finish();
+            let report = RaceReport::new(frame_info, plan, &args.baseline, outcome, provenance);
+            publish(&report, &exports, args.sort, out)
+        }
+        Pools::Scaling(pools) => {
+            progress.suspend(|| {
+                let _ =
+                    writeln!(out, "{}", report::header_for_pools(&provenance, &frame_info, &plan, &pools));
+                let names: Vec<&str> = contestants.iter().map(|c| c.kernel.name()).collect();
+                let _ = writeln!(
+                    out,
+                    "  scaling  {}, each on every pool: speedup and efficiency against its run on {}\n",
+                    names.join(", "),
+                    report::plural(pools[0] as u64, "thread", "threads")
+                );
+                let _ = out.flush();
+            });
+            let mut races = Vec::new();
+            for &threads in &pools {
+                if stop.load(Ordering::SeqCst) {
+                    break;
+                }
+                let pool = rayon::ThreadPoolBuilder::new()
+                    .num_threads(threads)
+                    .build()
+                    .map_err(|e| format!("cannot build a pool of {threads} threads: {e}"))?;
+                // The whole race runs inside the pool, so every kernel's parallel work uses it.
+                let outcome =
+                    pool.install(|| race(&contestants, &frame, &references, &plan, "", &stop, &mut observe));
+                races.push(PoolRace { threads, kernels: outcome.results });
+            }
+            progress.finish();
+            let report = ScalingReport::new(frame_info, plan, provenance, races, stop.load(Ordering::SeqCst));
+            publish(&report, &exports, args.sort, out)
+        }
+    };
     let _ = out.flush();
     match verdict {
         Verdict::Broken(message) => Err(message),

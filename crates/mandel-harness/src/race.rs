@@ -464,7 +464,7 @@ fn rank(results: &mut [KernelResult], baseline: &str) {
 }
 
 /// Serialises a `Precision` as `"f64"` or `"f32"`.
-mod precision {
+pub(crate) mod precision {
     use mandel_core::Precision;
     use serde::{Deserialize, Deserializer, Serializer};
 

@@ -119,6 +119,18 @@ pub enum Order {
 
 /// The lines above the table that make its numbers interpretable.
 pub fn header(p: &Provenance, f: &FrameInfo, plan: &RacePlan) -> String {
+    header_for_pools(p, f, plan, &[p.threads])
+}
+
+/// [`header`] for a race run on rayon pools of each of these sizes in turn (a scaling run).
+pub fn header_for_pools(p: &Provenance, f: &FrameInfo, plan: &RacePlan, pools: &[usize]) -> String {
+    let pools_text = match pools {
+        [threads] => format!("rayon pool of {}", plural(*threads as u64, "thread", "threads")),
+        _ => {
+            let sizes: Vec<String> = pools.iter().map(usize::to_string).collect();
+            format!("rayon pools of {} threads, one after the other", sizes.join(", "))
+        }
+    };
     let mut out = String::new();
     let _ = writeln!(
         out,
@@ -135,10 +147,9 @@ pub fn header(p: &Provenance, f: &FrameInfo, plan: &RacePlan) -> String {
     let _ = writeln!(out, "  work     {} pixel-iterations (f64 reference)", thousands(f.pixel_iterations));
     let _ = writeln!(
         out,
-        "  cpu      {}, {}; rayon pool of {}",
+        "  cpu      {}, {}; {pools_text}",
         p.cpu,
         plural(p.logical_cores as u64, "logical core", "logical cores"),
-        plural(p.threads as u64, "thread", "threads")
     );
     let compiled = if p.compiled_features.is_empty() { "none".into() } else { p.compiled_features.join(" ") };
     let unused = p.unused_cpu_features();
@@ -154,11 +165,11 @@ pub fn header(p: &Provenance, f: &FrameInfo, plan: &RacePlan) -> String {
     let _ = writeln!(out, "  gpu      {devices}");
     let _ = write!(
         out,
-        "  timing   warm-up {}, then at least {} runs and {}, at most {} runs; median ± MAD",
+        "  timing   warm-up {}, then at least {} and {}, at most {}; median ± MAD",
         duration(plan.warmup.as_secs_f64()),
-        plan.min_runs,
+        plural(plan.min_runs as u64, "run", "runs"),
         duration(plan.min_time.as_secs_f64()),
-        plan.max_runs
+        plural(plan.max_runs as u64, "run", "runs")
     );
     out
 }
@@ -173,7 +184,8 @@ pub fn table(report: &RaceReport, order: Order) -> String {
         head.push("first call");
     }
     head.push("check");
-    let right_aligned = |column: usize| (2..head.len() - 1).contains(&column);
+    let numbers = 2..head.len() - 1;
+    let right_aligned = move |column: usize| numbers.contains(&column);
     let rows: Vec<Vec<String>> = report
         .ordered(order)
         .into_iter()
@@ -195,6 +207,12 @@ pub fn table(report: &RaceReport, order: Order) -> String {
             row
         })
         .collect();
+    aligned(&head, &rows, right_aligned)
+}
+
+/// A terminal table: `head` over `rows`, columns padded to their widest cell, the columns for
+/// which `right_aligned` holds padded on the left (numbers), the last one never padded.
+pub fn aligned(head: &[&str], rows: &[Vec<String>], right_aligned: impl Fn(usize) -> bool) -> String {
     let widths: Vec<usize> = (0..head.len())
         .map(|c| {
             rows.iter().map(|r| r[c].chars().count()).chain([head[c].chars().count()]).max().unwrap_or(0)
@@ -219,8 +237,8 @@ pub fn table(report: &RaceReport, order: Order) -> String {
         out.push_str(text.join("  ").trim_end());
         out.push('\n');
     };
-    line(head.clone());
-    for row in &rows {
+    line(head.to_vec());
+    for row in rows {
         line(row.iter().map(String::as_str).collect());
     }
     out
@@ -381,7 +399,8 @@ pub fn check(k: &KernelResult) -> String {
     }
 }
 
-fn spread(k: &KernelResult) -> String {
+/// The `± MAD` column: the spread as a percentage of the median, `!` when noisy.
+pub fn spread(k: &KernelResult) -> String {
     match (k.mad_s, k.median_s) {
         (Some(mad), Some(median)) if median > 0.0 => {
             let percent = mad / median * 100.0;

@@ -225,18 +225,77 @@ fn race_quick_prints_a_verified_table_and_writes_every_export() {
 }
 
 #[test]
+fn race_with_several_thread_counts_reports_the_scaling_of_the_threaded_kernels() {
+    let dir = tempfile::tempdir().unwrap();
+    let args = ["race", "--quick", "--threads", "2,1,2", "--json", "s.json", "--markdown", "s.md"];
+    let output = mandel(&args, dir.path());
+    assert!(output.status.success(), "{}", stderr(&output));
+    let text = stdout(&output);
+    assert!(text.contains("rayon pools of 1, 2 threads, one after the other"), "{text}");
+    let threaded: Vec<String> = mandel_harness::registry::discovered_kernels()
+        .iter()
+        .filter(|(_, kernel)| kernel.uses_threads())
+        .map(|(_, kernel)| kernel.name().to_string())
+        .collect();
+    assert!(threaded.iter().any(|name| name == "parallel-simd"), "{threaded:?}");
+
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("s.json")).unwrap()).unwrap();
+    let pools: Vec<u64> =
+        json["races"].as_array().unwrap().iter().map(|r| r["threads"].as_u64().unwrap()).collect();
+    assert_eq!(pools, [1, 2], "sorted, each size once");
+    let rows = json["rows"].as_array().unwrap();
+    assert_eq!(rows.len(), 2 * threaded.len(), "every threaded kernel on both pools, and nothing else");
+    for (pair, name) in rows.chunks(2).zip(&threaded) {
+        for (row, threads) in pair.iter().zip([1, 2]) {
+            assert_eq!(
+                (row["kernel"].as_str(), row["threads"].as_u64()),
+                (Some(name.as_str()), Some(threads))
+            );
+            assert_eq!(row["status"], "verified", "{row}");
+        }
+        assert_eq!(pair[0]["speedup"], 1.0);
+        assert_eq!(pair[0]["efficiency"], 1.0);
+        let (speedup, efficiency) =
+            (pair[1]["speedup"].as_f64().unwrap(), pair[1]["efficiency"].as_f64().unwrap());
+        let median = |row: &serde_json::Value| row["median_s"].as_f64().unwrap();
+        assert!((speedup - median(&pair[0]) / median(&pair[1])).abs() < 1e-12, "{pair:?}");
+        assert!((efficiency - speedup / 2.0).abs() < 1e-12, "{pair:?}");
+        let line = text
+            .lines()
+            .find(|line| line.starts_with(name.as_str()) && line.split_whitespace().nth(1) == Some("2"))
+            .unwrap_or_else(|| panic!("no row for {name} on 2 threads:\n{text}"));
+        assert!(line.contains(&format!("{speedup:.2}×")) && line.contains("exact"), "{line}");
+    }
+    for race in json["races"].as_array().unwrap() {
+        for kernel in race["kernels"].as_array().unwrap() {
+            assert_eq!(kernel["mismatched_pixels"], 0, "verified on every pool: {kernel}");
+        }
+    }
+    let markdown = std::fs::read_to_string(dir.path().join("s.md")).unwrap();
+    assert_eq!(
+        markdown.lines().filter(|line| line.starts_with("| `parallel-")).count(),
+        rows.len(),
+        "{markdown}"
+    );
+    assert!(markdown.contains("| vs 1 thread | efficiency |"), "{markdown}");
+}
+
+#[test]
 fn race_selection_list_and_baseline() {
     let dir = tempfile::tempdir().unwrap();
     let output = mandel(&["race", "--list", "hoist", "-k", "reference-f32"], dir.path());
     assert!(output.status.success(), "{}", stderr(&output));
     let lines: Vec<String> = stdout(&output).lines().map(str::to_string).collect();
-    assert_eq!(lines.len(), 3, "{lines:?}");
+    assert_eq!(lines.len(), 4, "{lines:?}");
     assert!(lines[0].starts_with("reference-f32 (mandel-core, f32, exact"), "{lines:?}");
     assert!(lines[1].starts_with("naive (kernel-naive, f64, exact, baseline"), "{lines:?}");
     assert!(lines[2].starts_with("hoisted (kernel-hoisted"), "{lines:?}");
+    assert!(lines[3].starts_with("parallel-hoisted (kernel-parallel"), "{lines:?}");
 
     // One run is a valid plan: --max-runs lowers the default minimum with it.
-    let args = ["race", "--quick", "--sort", "time", "hoisted", "--baseline", "hoisted", "--max-runs", "1"];
+    let args =
+        ["race", "--quick", "--sort", "time", "-k", "hoisted", "--baseline", "hoisted", "--max-runs", "1"];
     let output = mandel(&args, dir.path());
     assert!(output.status.success(), "{}", stderr(&output));
     let text = stdout(&output);
@@ -260,6 +319,10 @@ fn bad_race_input_is_one_line_a_nonzero_exit_and_no_file() {
         (&["--skip", "naive"], "--skip leaves out"),
         (&["--threads", "0"], "--threads must be from 1 to 1024, not 0"),
         (&["--threads", "100000"], "--threads must be from 1 to 1024, not 100000"),
+        (&["--threads", "1,0"], "--threads must be from 1 to 1024, not 0"),
+        (&["--threads", "1,2"], "exports --json and --markdown only"),
+        (&["--threads", "1,2", "-k", "naive,hoisted"], "none is selected"),
+        (&["--scaling", "--threads", "2"], "cannot be used with"),
         (&["--csv", "r.json"], "two exports"),
         (&["--scene", "deep", "--baseline", "reference-f32"], "cannot run this frame"),
         (&["--min-runs", "0"], "--min-runs"),
