@@ -9,10 +9,23 @@
 //! The work of a Mandelbrot frame is very uneven. On the classic frame about 20% of the pixels,
 //! nearly all in the middle rows, carry 97% of the iterations, so the frame cut into one
 //! contiguous band per thread leaves the threads with the outer bands waiting (four bands
-//! cap four threads at about 2.1×; `just grain` prints the cap for each thread count from the
-//! frame's own counts). Tasks of [`PIXELS_PER_TASK`] pixels are small enough that the last
-//! one to finish costs little, and large enough that stealing one (a fraction of a microsecond)
-//! is noise beside computing it; `just grain` measures the choice.
+//! cap four threads at 2.10× and eight at 3.30×; `just grain` prints these caps from the frame's
+//! own counts). Tasks of [`PIXELS_PER_TASK`] pixels are small enough that the last one to
+//! finish costs little, and large enough that stealing one (a fraction of a microsecond) is
+//! noise beside computing it; `just grain` measures the choice.
+//!
+//! The hot loop of this rung is the whole of [`compute_in_parallel`]:
+//!
+//! ```text
+//! out.par_chunks_mut(rows_per_task * width)
+//!     .with_max_len(1)
+//!     .enumerate()
+//!     .for_each(|(task, counts)| {
+//!         let first = rows.start + (task * rows_per_task) as u32;
+//!         let last = first + (counts.len() / width) as u32;
+//!         routine(grid, first..last, counts);
+//!     });
+//! ```
 //!
 //! # Why the output is bit-exact
 //! Every task calls its row routine with the *global* row indices of the whole frame's
@@ -28,12 +41,16 @@ use std::ops::Range;
 use mandel_core::{Frame, Grid, KernelError, MandelKernel, Precision, Real};
 use rayon::prelude::*;
 
-/// Pixels per task when tasks are stolen: 4,096, four rows of a 1000-wide frame. Measured with
-/// `just grain` (the closing note of the parallel issue has the table): on the classic frame
-/// anything from one row to 64 rows per task is within noise on 2 threads, while tasks of fewer
-/// than about 256 pixels start to cost, so this is a middle that also leaves many tasks per
-/// thread on large machines.
-pub const PIXELS_PER_TASK: usize = 4096;
+/// Pixels per task when tasks are stolen: 1,024, so two rows of a 1000-wide frame and one row
+/// of anything 1024 or wider. Measured with `just grain` (2 threads, `parallel-simd`, speedup
+/// over `simd-f64x8`): on the classic frame tasks of 1 row to 16 rows all gave 1.91–1.96×
+/// (within noise), 66 rows 1.77×, one band per thread 1.82×; on `seahorse`, 1 to 100 rows gave
+/// 1.97–1.98×, 410 rows 1.59×. Large tasks lose at the end of the frame, when one thread still
+/// works on its last task and the other has nothing left to steal. Small ones cost almost
+/// nothing here (a steal is well under a microsecond, a row of SIMD work tens of microseconds),
+/// and a machine with 64 threads still finds hundreds of tasks in a 1000-row frame. The floor in
+/// pixels keeps tasks of very narrow frames from being a handful of pixels each.
+pub const PIXELS_PER_TASK: usize = 1024;
 
 /// A single-threaded routine that writes the counts of global rows `rows` of a grid into `out`
 /// (`rows.len() * width` counts, row-major): what each task runs.
@@ -222,7 +239,8 @@ mod tests {
     #[test]
     fn tasks_are_whole_rows_of_about_the_asked_size() {
         let default = Split::default();
-        assert_eq!(default.rows_per_task(1000, 1000, 2), 5, "4096 pixels round up to 5 rows of 1000");
+        assert_eq!(default.rows_per_task(1000, 1000, 2), 2, "1024 pixels round up to 2 rows of 1000");
+        assert_eq!(default.rows_per_task(1920, 1080, 2), 1);
         assert_eq!(default.rows_per_task(100_000, 10, 2), 1, "a row wider than a task is one task");
         assert_eq!(Split::Stealing { pixels_per_task: 1 }.rows_per_task(7, 10, 2), 1);
         assert_eq!(Split::Bands.rows_per_task(1000, 1000, 3), 334, "three bands");
