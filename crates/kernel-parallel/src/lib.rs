@@ -14,18 +14,8 @@
 //! finish costs little, and large enough that stealing one (a fraction of a microsecond) is
 //! noise beside computing it; `just grain` measures the choice.
 //!
-//! The hot loop of this rung is the whole of [`compute_in_parallel`]:
-//!
-//! ```text
-//! out.par_chunks_mut(rows_per_task * width)
-//!     .with_max_len(1)
-//!     .enumerate()
-//!     .for_each(|(task, counts)| {
-//!         let first = rows.start + (task * rows_per_task) as u32;
-//!         let last = first + (counts.len() / width) as u32;
-//!         routine(grid, first..last, counts);
-//!     });
-//! ```
+//! The rung itself is [`compute_in_parallel`], a dozen lines: rayon's `par_chunks_mut` over
+//! whole rows, one task per chunk; the hot loop stays in the row routine each task runs.
 //!
 //! # Why the output is bit-exact
 //! Every task calls its row routine with the *global* row indices of the whole frame's
@@ -43,8 +33,8 @@ use rayon::prelude::*;
 
 /// Pixels per task when tasks are stolen: 1,024, so two rows of a 1000-wide frame and one row
 /// of anything 1024 or wider. Measured with `just grain` (2 threads, `parallel-simd`, speedup
-/// over `simd-f64x8`): on the classic frame tasks of 1 row to 16 rows all gave 1.91–1.96×
-/// (within noise), 66 rows 1.77×, one band per thread 1.82×; on `seahorse`, 1 to 100 rows gave
+/// over `simd-f64x8`): on the classic frame tasks of 1 row to 17 rows all gave 1.91–1.96×
+/// (within noise), 66 rows 1.77×, one band per thread 1.82×; on `seahorse`, 1 to 103 rows gave
 /// 1.97–1.98×, 410 rows 1.59×. Large tasks lose at the end of the frame, when one thread still
 /// works on its last task and the other has nothing left to steal. Small ones cost almost
 /// nothing here (a steal is well under a microsecond, a row of SIMD work tens of microseconds),
@@ -83,7 +73,8 @@ impl Split {
             Split::Stealing { pixels_per_task } => pixels_per_task.div_ceil(width.max(1) as usize),
             Split::Bands => (height as usize).div_ceil(threads.max(1)),
         };
-        rows.max(1)
+        // Never more than the frame: a task of absurd size is the whole frame.
+        rows.min(height as usize).max(1)
     }
 }
 
@@ -195,7 +186,12 @@ pub fn compute_in_parallel<R: Real>(grid: &Grid<R>, out: &mut [u32], split: Spli
 }
 
 /// `kernel_hoisted::compute_row` over several rows: the scalar routine in [`RowRoutine`]'s shape.
+///
+/// # Panics
+/// If `out` does not hold `rows.len()` rows of the grid's width.
 pub fn hoisted_rows(grid: &Grid<f64>, rows: Range<u32>, out: &mut [u32]) {
+    let expected = rows.len() * grid.width() as usize;
+    assert_eq!(out.len(), expected, "rows {rows:?} of width {} need {expected} counts", grid.width());
     for (row, j) in out.chunks_exact_mut(grid.width() as usize).zip(rows) {
         kernel_hoisted::compute_row(grid, j, row);
     }
@@ -245,6 +241,8 @@ mod tests {
         assert_eq!(Split::Stealing { pixels_per_task: 1 }.rows_per_task(7, 10, 2), 1);
         assert_eq!(Split::Bands.rows_per_task(1000, 1000, 3), 334, "three bands");
         assert_eq!(Split::Bands.rows_per_task(1000, 2, 64), 1, "more threads than rows");
+        let absurd = Split::Stealing { pixels_per_task: usize::MAX };
+        assert_eq!(absurd.rows_per_task(2, 10, 2), 10, "never more than the frame");
     }
 
     #[test]

@@ -1,6 +1,6 @@
 //! The parallel kernels against the reference: the whole conformance kit on rayon's global
-//! pool, on a one-thread pool, and on a pool of more threads than this machine has cores
-//! (tasks then finish in a different order on every run), plus the other ways to cut a frame.
+//! pool, on a one-thread pool, and on a seven-thread pool (more threads than CI's two cores, so
+//! tasks finish in a different order on every run), plus the other ways to cut a frame.
 
 use kernel_parallel::{Parallel, Split};
 use mandel_core::{Availability, Frame, KernelError, MandelKernel, Precision};

@@ -52,7 +52,10 @@ fn main() -> Result<(), String> {
     }
     let contestants: Vec<Contestant> = kernels
         .into_iter()
-        .map(|kernel| Contestant { crate_name: "kernel-parallel".into(), kernel })
+        .map(|kernel| {
+            let crate_name = if kernel.uses_threads() { "kernel-parallel" } else { "kernel-simd" };
+            Contestant { crate_name: crate_name.into(), kernel }
+        })
         .collect();
     let plan = RacePlan::STANDARD;
     let baseline = "simd-f64x8";

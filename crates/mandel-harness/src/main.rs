@@ -103,7 +103,8 @@ struct RaceArgs {
     /// pool of each size in turn and report their speedup and parallel efficiency.
     #[arg(long, value_name = "N[,N...]", value_delimiter = ',')]
     threads: Vec<usize>,
-    /// Scaling: `--threads 1,2,4,…` up to this machine's logical cores.
+    /// Scaling: `--threads 1,2,4,…` up to this machine's logical cores. A scaling run has no
+    /// baseline (each kernel is compared with itself on the smallest pool) and keeps rung order.
     #[arg(long, conflicts_with = "threads")]
     scaling: bool,
     /// Time at least this many runs per kernel (default 5; 3 with --quick).
@@ -171,6 +172,12 @@ impl FromStr for Size {
 }
 
 fn main() -> ExitCode {
+    // Mesa's device-select Vulkan layer prints "XDG_RUNTIME_DIR is invalid" on every start of a
+    // GPU kernel outside a desktop session; wgpu chooses among the adapters itself, so the layer
+    // is not needed. Set here, first, while the process has a single thread.
+    if std::env::var_os("NODEVICE_SELECT").is_none() {
+        std::env::set_var("NODEVICE_SELECT", "1");
+    }
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(err) => return usage_error(err),
@@ -240,6 +247,22 @@ fn list(out: &mut impl Write) -> io::Result<()> {
             available,
             kernel.description()
         )?;
+    }
+    // Which accelerator each kernel that has one runs on (the GPU kernels: adapter, backend, driver).
+    let mut devices: Vec<(String, Vec<&str>)> = Vec::new();
+    for kernel in &kernels {
+        let Some(device) = kernel.device() else { continue };
+        match devices.iter_mut().find(|(known, _)| *known == device) {
+            Some((_, users)) => users.push(kernel.name()),
+            None => devices.push((device, vec![kernel.name()])),
+        }
+    }
+    if !devices.is_empty() {
+        writeln!(out)?;
+        writeln!(out, "DEVICE")?;
+        for (device, users) in devices {
+            writeln!(out, "{} on {device}", users.join(", "))?;
+        }
     }
     writeln!(out)?;
     let width = SCENES.iter().map(|s| s.name().len()).max().unwrap_or(0).max("SCENE".len());
@@ -352,8 +375,10 @@ fn plan_from(args: &RaceArgs) -> Result<RacePlan, String> {
     Ok(plan)
 }
 
-/// `mandel race`: select, verify, time, rank, print, export. Exit status: 0, or 1 when a
-/// kernel is wrong or failed (after printing everything), 2 for usage, 130 after Ctrl-C.
+/// `mandel race`: select, verify, time, rank, print, export. Exit status: 0; 1 when a kernel is
+/// wrong or failed (after printing everything) or the input is refused after parsing (an unknown
+/// kernel, an export path that cannot be written); 2 when clap refuses the arguments themselves;
+/// 130 after Ctrl-C.
 fn race_command(args: RaceArgs, out: &mut impl Write) -> ExitCode {
     match run_race(args, out) {
         Ok(code) => code,
@@ -376,6 +401,9 @@ enum Pools {
 fn pools_from(args: &RaceArgs) -> Result<Pools, String> {
     if args.scaling {
         let cores = std::thread::available_parallelism().map_or(1, |n| n.get()).min(MAX_THREADS);
+        if cores == 1 {
+            return Err("--scaling needs more than one logical core; this machine has one".into());
+        }
         return Ok(Pools::Scaling(default_pools(cores)));
     }
     if let Some(n) = args.threads.iter().find(|n| !(1..=MAX_THREADS).contains(*n)) {
@@ -386,6 +414,7 @@ fn pools_from(args: &RaceArgs) -> Result<Pools, String> {
     threads.dedup();
     match threads[..] {
         [] => {
+            // rayon would try to start this many threads with the global pool, and abort.
             let from_env =
                 std::env::var("RAYON_NUM_THREADS").ok().and_then(|n| n.trim().parse::<usize>().ok());
             match from_env {
@@ -410,11 +439,13 @@ fn run_race(args: RaceArgs, out: &mut impl Write) -> Result<ExitCode, String> {
     }
     let (scene, frame) = args.frame.frame(if args.quick { "quick" } else { "classic" })?;
     let plan = plan_from(&args)?;
+    let scaling = matches!(pools, Pools::Scaling(_));
     let selection = Selection {
         names: args.kernels.clone(),
         filters: args.filters.clone(),
         skip: args.skip.clone(),
-        baseline: args.baseline.clone(),
+        // A scaling run compares each kernel with itself on the smallest pool: no baseline.
+        baseline: if scaling { String::new() } else { args.baseline.clone() },
     };
     let chosen = select(kernels_with_crates(), |k| k.name(), &selection).map_err(|e| e.to_string())?;
     let baseline_added = chosen.baseline_added;
@@ -504,7 +535,13 @@ fn run_race(args: RaceArgs, out: &mut impl Write) -> Result<ExitCode, String> {
     }
     let mut devices: Vec<String> = contestants.iter().filter_map(|c| c.kernel.device()).collect();
     devices.dedup();
-    let provenance = Provenance::collect(devices);
+    let provenance = match &pools {
+        // The global pool is never used in a scaling run: do not start it.
+        Pools::Scaling(sizes) => {
+            Provenance::collect_for_pool(devices, sizes.iter().copied().max().unwrap_or(1))
+        }
+        Pools::Global(_) => Provenance::collect(devices),
+    };
     let frame_info = FrameInfo::new(&scene, &frame, references.pixel_iterations);
 
     let verdict = match pools {

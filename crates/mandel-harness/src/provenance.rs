@@ -39,8 +39,15 @@ pub struct Provenance {
 }
 
 impl Provenance {
-    /// Collects everything about this process and build; `devices` comes from the kernels.
+    /// Collects everything about this process and build; `devices` comes from the kernels,
+    /// the thread count from rayon's global pool.
     pub fn collect(devices: Vec<String>) -> Provenance {
+        Provenance::collect_for_pool(devices, rayon::current_num_threads())
+    }
+
+    /// [`Provenance::collect`] for a race run on pools other than the global one (a scaling
+    /// run gives its largest), without starting the global pool.
+    pub fn collect_for_pool(devices: Vec<String>, threads: usize) -> Provenance {
         let profile = env!("MANDEL_BUILD_PROFILE");
         Provenance {
             date: humantime::format_rfc3339_seconds(SystemTime::now()).to_string(),
@@ -49,7 +56,7 @@ impl Provenance {
             platform: format!("{} {}", std::env::consts::OS, std::env::consts::ARCH),
             cpu: cpu_model(),
             logical_cores: std::thread::available_parallelism().map_or(1, |n| n.get()),
-            threads: rayon::current_num_threads(),
+            threads,
             compiled_features: compiled_features(),
             cpu_features: cpu_features(),
             rustc: env!("MANDEL_BUILD_RUSTC").to_string(),

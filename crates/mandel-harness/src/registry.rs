@@ -83,7 +83,8 @@ pub enum SelectionError {
 }
 
 /// Applies `selection` to `kernels` (in rung order), keeping that order. With no names and no
-/// filters, every discovered kernel is selected (the references only when asked for).
+/// filters, every discovered kernel is selected (the references only when asked for). An empty
+/// baseline means none.
 pub fn select<K>(
     kernels: Vec<(&'static str, K)>,
     name_of: impl Fn(&K) -> &str,
@@ -91,7 +92,8 @@ pub fn select<K>(
 ) -> Result<Chosen<K>, SelectionError> {
     let known = kernels.iter().map(|(_, k)| name_of(k).to_string()).collect::<Vec<_>>();
     let unknown = |name: &String| UnknownKernel { name: name.clone(), known: known.join(", ") };
-    for name in selection.names.iter().chain(&selection.skip).chain([&selection.baseline]) {
+    let baseline = Some(&selection.baseline).filter(|name| !name.is_empty());
+    for name in selection.names.iter().chain(&selection.skip).chain(baseline) {
         if !known.contains(name) {
             return Err(unknown(name).into());
         }

@@ -19,6 +19,8 @@ use crate::report::{aligned, check, duration, plural, spread, thousands, FrameIn
 /// A scaling run: the source of truth for a scaling table (its JSON export is exactly this).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ScalingReport {
+    /// `"scaling"`: what this JSON is (a race's JSON has `kernels` where this has `races`).
+    pub kind: String,
     /// The JSON layout's version (the race's [`SCHEMA_VERSION`]).
     pub schema: u32,
     /// The machine and the build.
@@ -79,12 +81,13 @@ impl ScalingReport {
     ) -> ScalingReport {
         let mut rows = Vec::new();
         if let Some(smallest) = races.first() {
-            for first in &smallest.kernels {
-                let base = first.median_s.filter(|_| first.status == Status::Verified);
+            for on_smallest in &smallest.kernels {
+                let smallest_median = on_smallest.median_s.filter(|_| on_smallest.status == Status::Verified);
                 for race in &races {
-                    let Some(k) = race.kernels.iter().find(|k| k.name == first.name) else { continue };
-                    let speedup =
-                        base.zip(k.median_s).map(|(base, median)| base / median.max(f64::MIN_POSITIVE));
+                    let Some(k) = race.kernels.iter().find(|k| k.name == on_smallest.name) else { continue };
+                    let speedup = smallest_median
+                        .zip(k.median_s)
+                        .map(|(smallest, median)| smallest / median.max(f64::MIN_POSITIVE));
                     let scale = race.threads as f64 / smallest.threads as f64;
                     rows.push(ScalingRow {
                         kernel: k.name.clone(),
@@ -100,7 +103,16 @@ impl ScalingReport {
                 }
             }
         }
-        ScalingReport { schema: SCHEMA_VERSION, provenance, frame, plan, interrupted, races, rows }
+        ScalingReport {
+            kind: "scaling".into(),
+            schema: SCHEMA_VERSION,
+            provenance,
+            frame,
+            plan,
+            interrupted,
+            races,
+            rows,
+        }
     }
 
     /// The pool sizes raced, smallest first.
@@ -215,7 +227,7 @@ impl ScalingReport {
         let f = &self.frame;
         let pools: Vec<String> = self.pools().iter().map(usize::to_string).collect();
         let mut out = format!(
-            "*{} {}x{}, max_iter {}, {} pixel-iterations; {}, {} logical cores, pools of {} threads; \
+            "*{} {}x{}, max_iter {}, {} pixel-iterations; {}, {}, pools of {} threads; \
              SIMD up to {}; {}; commit {}; {}.*\n\n",
             if f.scene == "custom" { "Custom frame".to_string() } else { format!("Scene `{}`:", f.scene) },
             f.width,
@@ -223,7 +235,7 @@ impl ScalingReport {
             f.max_iter,
             thousands(f.pixel_iterations),
             p.cpu,
-            p.logical_cores,
+            plural(p.logical_cores as u64, "logical core", "logical cores"),
             pools.join(", "),
             p.widest_simd(),
             p.rustc,

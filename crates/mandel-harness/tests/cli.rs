@@ -237,10 +237,18 @@ fn race_with_several_thread_counts_reports_the_scaling_of_the_threaded_kernels()
         .filter(|(_, kernel)| kernel.uses_threads())
         .map(|(_, kernel)| kernel.name().to_string())
         .collect();
+    let parallel_rung: Vec<String> = mandel_harness::registry::discovered_kernels()
+        .iter()
+        .map(|(_, kernel)| kernel.name().to_string())
+        .filter(|name| name.starts_with("parallel-"))
+        .collect();
+    assert_eq!(threaded, parallel_rung, "exactly the parallel rung uses threads");
     assert!(threaded.iter().any(|name| name == "parallel-simd"), "{threaded:?}");
 
     let json: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(dir.path().join("s.json")).unwrap()).unwrap();
+    assert_eq!(json["kind"], "scaling");
+    assert_eq!(json["provenance"]["threads"], 2, "the largest pool, not rayon's global one");
     let pools: Vec<u64> =
         json["races"].as_array().unwrap().iter().map(|r| r["threads"].as_u64().unwrap()).collect();
     assert_eq!(pools, [1, 2], "sorted, each size once");
@@ -279,6 +287,23 @@ fn race_with_several_thread_counts_reports_the_scaling_of_the_threaded_kernels()
         "{markdown}"
     );
     assert!(markdown.contains("| vs 1 thread | efficiency |"), "{markdown}");
+
+    // --scaling picks the pools itself (1, 2, 4, … and every core), and the global pool's
+    // environment variable neither matters nor starts a pool.
+    let output = Command::new(env!("CARGO_BIN_EXE_mandel"))
+        .args(["race", "--quick", "--scaling", "-k", "parallel-simd", "--max-runs", "3"])
+        .env("RAYON_NUM_THREADS", "100000")
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    if cores == 1 {
+        assert!(stderr(&output).contains("more than one logical core"), "{}", stderr(&output));
+    } else {
+        assert!(output.status.success(), "{}", stderr(&output));
+        let rows = stdout(&output).lines().filter(|line| line.starts_with("parallel-simd ")).count();
+        assert_eq!(rows, mandel_harness::scaling::default_pools(cores).len(), "{}", stdout(&output));
+    }
 }
 
 #[test]
