@@ -1,0 +1,190 @@
+//! The one GPU device this process uses, created on first use and shared by every GPU kernel,
+//! with one compiled pipeline per precision.
+
+use std::borrow::Cow;
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::{Duration, Instant};
+
+use crate::shader::GpuReal;
+
+/// What to tell a person whose machine has no adapter.
+const INSTALL_HINT: &str = "install a Vulkan driver (Debian/Ubuntu: `apt install mesa-vulkan-drivers \
+                            libvulkan1` gives lavapipe, a software one)";
+
+/// The device, its queue, what it is, and its pipelines.
+pub struct Gpu {
+    pub device: wgpu::Device,
+    pub queue: wgpu::Queue,
+    pub info: wgpu::AdapterInfo,
+    pub features: wgpu::Features,
+    pub limits: wgpu::Limits,
+    /// Instance, adapter and device creation together.
+    pub set_up: Duration,
+    /// Errors wgpu reported outside any error scope (they would otherwise panic).
+    uncaptured: Arc<Mutex<Vec<String>>>,
+    pipelines: [OnceLock<Result<Pipeline, String>>; 2],
+}
+
+/// A compiled Mandelbrot shader and the layout of its bindings.
+pub struct Pipeline {
+    pub pipeline: wgpu::ComputePipeline,
+    pub bindings: wgpu::BindGroupLayout,
+}
+
+static GPU: OnceLock<Result<Gpu, String>> = OnceLock::new();
+
+/// The shared device, created on the first call (`Err` says why there is none, and what to do).
+pub fn gpu() -> Result<&'static Gpu, String> {
+    GPU.get_or_init(|| pollster::block_on(Gpu::create())).as_ref().map_err(Clone::clone)
+}
+
+impl Gpu {
+    async fn create() -> Result<Gpu, String> {
+        let started = Instant::now();
+        // Vulkan first: wgpu's GL fallback has no 64-bit floats. Metal and DX12 join only when
+        // the crate is built with their features.
+        let instance = wgpu::Instance::new(wgpu::InstanceDescriptor {
+            backends: wgpu::Backends::VULKAN | wgpu::Backends::METAL | wgpu::Backends::DX12,
+            ..wgpu::InstanceDescriptor::new_without_display_handle()
+        });
+        let adapter = instance
+            .request_adapter(&wgpu::RequestAdapterOptions {
+                power_preference: wgpu::PowerPreference::HighPerformance,
+                ..Default::default()
+            })
+            .await
+            .map_err(|e| format!("no GPU adapter ({e}); {INSTALL_HINT}"))?;
+        let info = adapter.get_info();
+        let offered = adapter.limits();
+        let wanted = wgpu::Features::SHADER_F64 | wgpu::Features::SHADER_INT64;
+        let (device, queue) = adapter
+            .request_device(&wgpu::DeviceDescriptor {
+                label: Some("mandel"),
+                required_features: adapter.features() & wanted,
+                required_limits: wgpu::Limits {
+                    max_storage_buffer_binding_size: offered.max_storage_buffer_binding_size,
+                    max_buffer_size: offered.max_buffer_size,
+                    ..wgpu::Limits::default()
+                },
+                experimental_features: wgpu::ExperimentalFeatures::disabled(),
+                memory_hints: wgpu::MemoryHints::Performance,
+                trace: wgpu::Trace::Off,
+            })
+            .await
+            .map_err(|e| format!("adapter {} refused a device: {e}", info.name))?;
+        let uncaptured = Arc::new(Mutex::new(Vec::new()));
+        let sink = Arc::clone(&uncaptured);
+        device.on_uncaptured_error(Arc::new(move |error: wgpu::Error| {
+            sink.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).push(error.to_string());
+        }));
+        Ok(Gpu {
+            features: device.features(),
+            limits: device.limits(),
+            device,
+            queue,
+            info,
+            set_up: started.elapsed(),
+            uncaptured,
+            pipelines: [OnceLock::new(), OnceLock::new()],
+        })
+    }
+
+    /// `llvmpipe (LLVM 15.0.6, 256 bits) (Vulkan, llvmpipe Mesa 22.3.6, software)`.
+    pub fn describe(&self) -> String {
+        let info = &self.info;
+        let driver = [info.driver.as_str(), info.driver_info.as_str()]
+            .into_iter()
+            .filter(|part| !part.is_empty())
+            .collect::<Vec<_>>()
+            .join(" ");
+        let kind = match info.device_type {
+            wgpu::DeviceType::Cpu => ", software: runs on the CPU",
+            wgpu::DeviceType::IntegratedGpu => ", integrated",
+            _ => "",
+        };
+        format!("{} ({:?}, {driver}{kind})", info.name, info.backend)
+    }
+
+    /// Whether the device can run kernels in `R`, and if not, why.
+    pub fn supports<R: GpuReal>(&self) -> Result<(), String> {
+        if self.features.contains(R::FEATURES) {
+            Ok(())
+        } else {
+            Err(format!("{} does not offer {}", self.info.name, R::FEATURES_TEXT))
+        }
+    }
+
+    /// The pipeline for `R`, compiled on first use.
+    pub fn pipeline<R: GpuReal>(&self) -> Result<&Pipeline, String> {
+        self.pipelines[R::SLOT].get_or_init(|| self.compile::<R>()).as_ref().map_err(Clone::clone)
+    }
+
+    fn compile<R: GpuReal>(&self) -> Result<Pipeline, String> {
+        self.supports::<R>()?;
+        let errors = self.capture_errors();
+        let module = self.device.create_shader_module(wgpu::ShaderModuleDescriptor {
+            label: Some(R::KERNEL_NAME),
+            source: wgpu::ShaderSource::Wgsl(Cow::Owned(crate::shader::source::<R>())),
+        });
+        let buffer = |binding, ty| wgpu::BindGroupLayoutEntry {
+            binding,
+            visibility: wgpu::ShaderStages::COMPUTE,
+            ty: wgpu::BindingType::Buffer { ty, has_dynamic_offset: false, min_binding_size: None },
+            count: None,
+        };
+        let read_only = wgpu::BufferBindingType::Storage { read_only: true };
+        let bindings = self.device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
+            label: Some(R::KERNEL_NAME),
+            entries: &[
+                buffer(0, wgpu::BufferBindingType::Uniform),
+                buffer(1, read_only),
+                buffer(2, read_only),
+                buffer(3, wgpu::BufferBindingType::Storage { read_only: false }),
+            ],
+        });
+        let layout = self.device.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
+            label: Some(R::KERNEL_NAME),
+            bind_group_layouts: &[Some(&bindings)],
+            immediate_size: 0,
+        });
+        let pipeline = self.device.create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
+            label: Some(R::KERNEL_NAME),
+            layout: Some(&layout),
+            module: &module,
+            entry_point: Some("main"),
+            compilation_options: Default::default(),
+            cache: None,
+        });
+        errors.check().map_err(|e| format!("the {} shader does not compile: {e}", R::KERNEL_NAME))?;
+        Ok(Pipeline { pipeline, bindings })
+    }
+
+    /// Collects the device's errors from now until [`Capture::check`]: validation errors and
+    /// running out of memory, in the scopes of this thread, and anything uncaptured.
+    pub fn capture_errors(&self) -> Capture<'_> {
+        let out_of_memory = self.device.push_error_scope(wgpu::ErrorFilter::OutOfMemory);
+        let validation = self.device.push_error_scope(wgpu::ErrorFilter::Validation);
+        Capture { gpu: self, scopes: Some((out_of_memory, validation)) }
+    }
+}
+
+/// Error scopes opened by [`Gpu::capture_errors`].
+pub struct Capture<'a> {
+    gpu: &'a Gpu,
+    scopes: Option<(wgpu::ErrorScopeGuard, wgpu::ErrorScopeGuard)>,
+}
+
+impl Capture<'_> {
+    /// Closes the scopes: `Err` with the first error reported in them (or uncaptured meanwhile).
+    pub fn check(mut self) -> Result<(), String> {
+        let (out_of_memory, validation) = self.scopes.take().expect("checked once");
+        let validation = pollster::block_on(validation.pop());
+        let out_of_memory = pollster::block_on(out_of_memory.pop());
+        if let Some(error) = validation.or(out_of_memory) {
+            return Err(error.to_string());
+        }
+        let mut uncaptured = self.gpu.uncaptured.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let first = uncaptured.drain(..).next();
+        first.map_or(Ok(()), Err)
+    }
+}

@@ -1,0 +1,306 @@
+//! Rung 5, GPU: a WGSL compute shader through wgpu, one invocation per pixel, bit-exact in f32
+//! and in f64.
+//!
+//! The tutorial's pyCUDA step, done portably: wgpu runs on Vulkan (and Metal or DX12 with this
+//! crate's features), and on Mesa's lavapipe, a software Vulkan driver, on machines with no GPU.
+//!
+//! # Why it is bit-exact, and what that costs
+//! A plain WGSL Mandelbrot is not: drivers may fuse a multiply into an add, or reassociate
+//! `(zr*zr - zi*zi) + cr` into `(zr*zr + cr) - zi*zi`, and WGSL has no way to forbid either.
+//! lavapipe does the second: a plain shader differs from the reference on 1,632 pixels of a
+//! 1000x1000 frame in f32. So every product, sum and difference passes through `opaque`, an
+//! identity the compiler cannot see through: the value's bits XORed with a zero that the shader
+//! reads from a uniform at run time. Nothing can be fused or moved across it, so each operation
+//! is rounded on its own, exactly as the contract says. Measured on lavapipe it costs 38% (f32)
+//! and 46% (f64) over the plain shader. The other route seen to work, SPIR-V decorated
+//! `NoContraction` (about 0% on lavapipe), needs wgpu's `unsafe` passthrough, Vulkan only, and
+//! this workspace forbids `unsafe`.
+//!
+//! # Shape of a call
+//! One device per process (`device.rs`), created on first use and shared; one pipeline per
+//! precision, compiled once; per kernel, buffers sized for the largest tile so far, reused.
+//! Coordinates come from [`Grid::cx`] and [`Grid::cy`] on the CPU (a column and a row of them
+//! per tile, uploaded), so the GPU never evaluates `x_min + i*dx` itself. A frame larger than
+//! one binding or one dispatch, or whose worst-case work could trip an OS GPU watchdog, is cut
+//! into [`tiles`], each dispatched, waited for and read back into the caller's slice.
+
+mod device;
+mod shader;
+pub mod tiles;
+
+use std::marker::PhantomData;
+use std::sync::{Mutex, MutexGuard};
+
+use mandel_core::{Availability, Frame, Grid, KernelError, MandelKernel, Precision};
+
+pub use shader::GpuReal;
+use tiles::{Tile, TileLimits, WORKGROUP};
+
+/// The GPU kernel in precision `R`: `gpu-f32` or `gpu-f64`.
+pub struct Gpu<R: GpuReal> {
+    /// `None`: the device's own limits.
+    limits: Option<TileLimits>,
+    buffers: Mutex<Option<Buffers<R>>>,
+    precision: PhantomData<R>,
+}
+
+/// The f32 kernel.
+pub type GpuF32 = Gpu<f32>;
+/// The f64 kernel (where the adapter offers 64-bit floats).
+pub type GpuF64 = Gpu<f64>;
+
+/// The kernels this crate exports (discovered by the harness).
+pub fn kernels() -> Vec<Box<dyn MandelKernel>> {
+    vec![Box::new(GpuF32::new()), Box::new(GpuF64::new())]
+}
+
+impl<R: GpuReal> Default for Gpu<R> {
+    fn default() -> Self {
+        Gpu::new()
+    }
+}
+
+impl<R: GpuReal> Gpu<R> {
+    /// The kernel, tiling frames by the device's limits.
+    pub fn new() -> Self {
+        Gpu { limits: None, buffers: Mutex::new(None), precision: PhantomData }
+    }
+
+    /// The kernel with smaller tiles than the device needs: how the tests cover tiling without
+    /// frames of gigabytes.
+    pub fn with_tile_limits(limits: TileLimits) -> Self {
+        Gpu { limits: Some(limits), ..Gpu::new() }
+    }
+
+    fn unavailable(&self, reason: String) -> KernelError {
+        KernelError::Unavailable { kernel: R::KERNEL_NAME.into(), reason }
+    }
+
+    /// The shared device, if it can run this precision.
+    fn ready(&self) -> Result<&'static device::Gpu, KernelError> {
+        let gpu = device::gpu().map_err(|reason| self.unavailable(reason))?;
+        gpu.supports::<R>().map_err(|reason| self.unavailable(reason))?;
+        Ok(gpu)
+    }
+
+    fn buffers(&self) -> MutexGuard<'_, Option<Buffers<R>>> {
+        // A panic while the lock was held leaves buffers of unknown state: start afresh.
+        self.buffers.lock().unwrap_or_else(|poisoned| {
+            let mut buffers = poisoned.into_inner();
+            *buffers = None;
+            buffers
+        })
+    }
+}
+
+impl<R: GpuReal> MandelKernel for Gpu<R> {
+    fn name(&self) -> &str {
+        R::KERNEL_NAME
+    }
+    fn description(&self) -> &str {
+        match R::PRECISION {
+            Precision::F32 => "A WGSL compute shader via wgpu, one pixel per invocation, every operation through an opaque identity so no driver can fuse or reorder it",
+            Precision::F64 => "The same shader in f64, on adapters that offer 64-bit floats",
+        }
+    }
+    fn precision(&self) -> Precision {
+        R::PRECISION
+    }
+    fn is_exact(&self) -> bool {
+        true
+    }
+    fn availability(&self) -> Availability {
+        match self.ready() {
+            Ok(_) => Availability::Ready,
+            Err(KernelError::Unavailable { reason, .. }) => Availability::Unavailable(reason),
+            Err(other) => Availability::Unavailable(other.to_string()),
+        }
+    }
+    fn device(&self) -> Option<String> {
+        let gpu = self.ready().ok()?;
+        Some(format!("{}; device set up in {:.0} ms", gpu.describe(), gpu.set_up.as_secs_f64() * 1e3))
+    }
+    fn compute(&self, frame: &Frame, out: &mut [u32]) -> Result<(), KernelError> {
+        let grid = Grid::<R>::checked(frame, out)?;
+        let gpu = self.ready()?;
+        let pipeline = gpu.pipeline::<R>().map_err(KernelError::Device)?;
+        let limits = self.limits.unwrap_or_else(|| {
+            TileLimits::for_device(
+                gpu.limits.max_storage_buffer_binding_size,
+                gpu.limits.max_buffer_size,
+                gpu.limits.max_compute_workgroups_per_dimension,
+            )
+        });
+        let height = grid.rows().len() as u32;
+        let (columns, rows) = tiles::tile_size(grid.width(), height, grid.max_iter(), &limits);
+        let mut buffers = self.buffers();
+        if buffers.as_ref().is_none_or(|b| !b.fits(columns, rows)) {
+            *buffers = None; // free the old ones before asking for more
+            *buffers = Some(Buffers::new(gpu, pipeline, columns, rows).map_err(KernelError::Device)?);
+        }
+        let buffers = buffers.as_mut().expect("just made");
+        for tile in tiles::tiles(grid.width(), height, grid.max_iter(), &limits) {
+            buffers.dispatch(gpu, pipeline, &grid, tile, out).map_err(KernelError::Device)?;
+        }
+        Ok(())
+    }
+}
+
+/// The uniform block of the shader (`struct Params`).
+#[repr(C)]
+#[derive(Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
+struct Params {
+    width: u32,
+    height: u32,
+    max_iter: u32,
+    /// Always 0: the opaque identity's key, which the shader compiler must not know.
+    zero: u32,
+}
+
+/// One kernel's device buffers and their bind group, for tiles of up to `columns` x `rows`.
+struct Buffers<R> {
+    columns: u32,
+    rows: u32,
+    params: wgpu::Buffer,
+    cx: wgpu::Buffer,
+    cy: wgpu::Buffer,
+    counts: wgpu::Buffer,
+    read_back: wgpu::Buffer,
+    bind_group: wgpu::BindGroup,
+    /// Host copies of a tile's coordinates, kept to avoid allocating per call.
+    cx_host: Vec<R>,
+    cy_host: Vec<R>,
+}
+
+impl<R: GpuReal> Buffers<R> {
+    fn new(gpu: &device::Gpu, pipeline: &device::Pipeline, columns: u32, rows: u32) -> Result<Self, String> {
+        let errors = gpu.capture_errors();
+        let make = |label: &str, bytes: u64, usage: wgpu::BufferUsages| {
+            gpu.device.create_buffer(&wgpu::BufferDescriptor {
+                label: Some(label),
+                // Rounded up so that every copy and mapping is aligned.
+                size: bytes.next_multiple_of(wgpu::COPY_BUFFER_ALIGNMENT.max(wgpu::MAP_ALIGNMENT)),
+                usage,
+                mapped_at_creation: false,
+            })
+        };
+        let real = size_of::<R>() as u64;
+        let pixels = u64::from(columns) * u64::from(rows) * 4;
+        let storage = wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_DST;
+        let params = make(
+            "params",
+            size_of::<Params>() as u64,
+            wgpu::BufferUsages::UNIFORM | wgpu::BufferUsages::COPY_DST,
+        );
+        let cx = make("cx", u64::from(columns) * real, storage);
+        let cy = make("cy", u64::from(rows) * real, storage);
+        let counts = make("counts", pixels, wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_SRC);
+        let read_back =
+            make("read-back", pixels, wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST);
+        let bind_group = gpu.device.create_bind_group(&wgpu::BindGroupDescriptor {
+            label: Some(R::KERNEL_NAME),
+            layout: &pipeline.bindings,
+            entries: &[
+                wgpu::BindGroupEntry { binding: 0, resource: params.as_entire_binding() },
+                wgpu::BindGroupEntry { binding: 1, resource: cx.as_entire_binding() },
+                wgpu::BindGroupEntry { binding: 2, resource: cy.as_entire_binding() },
+                wgpu::BindGroupEntry { binding: 3, resource: counts.as_entire_binding() },
+            ],
+        });
+        errors.check().map_err(|e| format!("cannot allocate buffers for tiles of {columns}x{rows}: {e}"))?;
+        Ok(Buffers {
+            columns,
+            rows,
+            params,
+            cx,
+            cy,
+            counts,
+            read_back,
+            bind_group,
+            cx_host: Vec::with_capacity(columns as usize),
+            cy_host: Vec::with_capacity(rows as usize),
+        })
+    }
+
+    fn fits(&self, columns: u32, rows: u32) -> bool {
+        columns <= self.columns && rows <= self.rows
+    }
+
+    /// Computes one tile and copies its counts into `out` (the whole frame's buffer).
+    fn dispatch(
+        &mut self,
+        gpu: &device::Gpu,
+        pipeline: &device::Pipeline,
+        grid: &Grid<R>,
+        tile: Tile,
+        out: &mut [u32],
+    ) -> Result<(), String> {
+        let first_row = grid.rows().start + tile.y;
+        self.cx_host.clear();
+        self.cx_host.extend((tile.x..tile.x + tile.width).map(|i| grid.cx(i)));
+        self.cy_host.clear();
+        self.cy_host.extend((first_row..first_row + tile.height).map(|j| grid.cy(j)));
+        let params = Params { width: tile.width, height: tile.height, max_iter: grid.max_iter(), zero: 0 };
+
+        let errors = gpu.capture_errors();
+        gpu.queue.write_buffer(&self.params, 0, bytemuck::bytes_of(&params));
+        gpu.queue.write_buffer(&self.cx, 0, bytemuck::cast_slice(&self.cx_host));
+        gpu.queue.write_buffer(&self.cy, 0, bytemuck::cast_slice(&self.cy_host));
+        let bytes = u64::from(tile.width) * u64::from(tile.height) * 4;
+        let mut encoder = gpu.device.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: None });
+        {
+            let mut pass = encoder
+                .begin_compute_pass(&wgpu::ComputePassDescriptor { label: None, timestamp_writes: None });
+            pass.set_pipeline(&pipeline.pipeline);
+            pass.set_bind_group(0, &self.bind_group, &[]);
+            pass.dispatch_workgroups(tile.width.div_ceil(WORKGROUP), tile.height.div_ceil(WORKGROUP), 1);
+        }
+        encoder.copy_buffer_to_buffer(&self.counts, 0, &self.read_back, 0, bytes);
+        let submission = gpu.queue.submit([encoder.finish()]);
+
+        let (sender, receiver) = std::sync::mpsc::channel();
+        self.read_back.slice(..bytes).map_async(wgpu::MapMode::Read, move |mapped| {
+            let _ = sender.send(mapped);
+        });
+        gpu.device
+            .poll(wgpu::PollType::Wait { submission_index: Some(submission), timeout: None })
+            .map_err(|e| format!("waiting for the GPU: {e}"))?;
+        errors.check()?;
+        let mapped = match receiver.try_recv() {
+            Ok(mapped) => mapped,
+            // The mapping may complete on a later poll than the submission.
+            Err(_) => {
+                gpu.device
+                    .poll(wgpu::PollType::wait_indefinitely())
+                    .map_err(|e| format!("waiting for the read-back: {e}"))?;
+                receiver.recv().map_err(|_| "the read-back was dropped".to_string())?
+            }
+        };
+        mapped.map_err(|e| format!("reading the counts back: {e}"))?;
+        {
+            let view = self.read_back.slice(..bytes).get_mapped_range().map_err(|e| e.to_string())?;
+            copy_tile(&view, tile, grid.width(), out);
+        }
+        self.read_back.unmap();
+        Ok(())
+    }
+}
+
+/// Copies a tile's counts (`tile.width` per row, native-endian `u32`s) into the frame's buffer.
+fn copy_tile(bytes: &[u8], tile: Tile, frame_width: u32, out: &mut [u32]) {
+    let tile_width = tile.width as usize;
+    let rows = bytes.chunks_exact(tile_width * 4).take(tile.height as usize);
+    for (row, y) in rows.zip(tile.y as usize..) {
+        let start = y * frame_width as usize + tile.x as usize;
+        let target = &mut out[start..start + tile_width];
+        match bytemuck::try_cast_slice::<u8, u32>(row) {
+            Ok(counts) => target.copy_from_slice(counts),
+            // Mapped memory is aligned in practice; this is for when it is not.
+            Err(_) => {
+                for (count, word) in target.iter_mut().zip(row.chunks_exact(4)) {
+                    *count = u32::from_ne_bytes([word[0], word[1], word[2], word[3]]);
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,93 @@
+//! The WGSL shader in each precision, and what each precision asks of the device.
+
+use mandel_core::Real;
+
+/// The template both shaders are made from (`src/mandel.wgsl`).
+const TEMPLATE: &str = include_str!("mandel.wgsl");
+
+/// A float type the GPU kernels compute in: `f32` or `f64`.
+pub trait GpuReal: Real + bytemuck::Pod + sealed::Sealed {
+    /// The kernel's name.
+    const KERNEL_NAME: &'static str;
+    /// The WGSL float type.
+    const WGSL: &'static str;
+    /// The WGSL unsigned integer of the same width, for the opaque identity.
+    const BITS: &'static str;
+    /// A zero of that integer that only exists at run time.
+    const ZERO_BITS: &'static str;
+    /// What the device must offer.
+    const FEATURES: wgpu::Features;
+    /// The same, for a person.
+    const FEATURES_TEXT: &'static str;
+    /// Which of the device's pipelines is this precision's.
+    const SLOT: usize;
+}
+
+impl GpuReal for f32 {
+    const KERNEL_NAME: &'static str = "gpu-f32";
+    const WGSL: &'static str = "f32";
+    const BITS: &'static str = "u32";
+    const ZERO_BITS: &'static str = "params.zero";
+    const FEATURES: wgpu::Features = wgpu::Features::empty();
+    const FEATURES_TEXT: &'static str = "nothing";
+    const SLOT: usize = 0;
+}
+
+impl GpuReal for f64 {
+    const KERNEL_NAME: &'static str = "gpu-f64";
+    const WGSL: &'static str = "f64";
+    const BITS: &'static str = "u64";
+    const ZERO_BITS: &'static str = "u64(params.zero)";
+    // 64-bit integers too: the opaque identity XORs an f64's bits as a u64.
+    const FEATURES: wgpu::Features = wgpu::Features::SHADER_F64.union(wgpu::Features::SHADER_INT64);
+    const FEATURES_TEXT: &'static str = "64-bit floats and integers (SHADER_F64, SHADER_INT64)";
+    const SLOT: usize = 1;
+}
+
+mod sealed {
+    pub trait Sealed {}
+    impl Sealed for f32 {}
+    impl Sealed for f64 {}
+}
+
+/// The shader for `R`.
+pub fn source<R: GpuReal>() -> String {
+    TEMPLATE.replace("{real}", R::WGSL).replace("{bits}", R::BITS).replace("{zero}", R::ZERO_BITS)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn both_shaders_parse_and_validate() {
+        // naga, through wgpu, is the compiler every backend starts from.
+        for (source, capabilities) in [
+            (source::<f32>(), wgpu::naga::valid::Capabilities::empty()),
+            (
+                source::<f64>(),
+                wgpu::naga::valid::Capabilities::FLOAT64 | wgpu::naga::valid::Capabilities::SHADER_INT64,
+            ),
+        ] {
+            for placeholder in ["{real}", "{bits}", "{zero}"] {
+                assert!(!source.contains(placeholder), "{placeholder} left in the shader");
+            }
+            let module = wgpu::naga::front::wgsl::parse_str(&source)
+                .unwrap_or_else(|e| panic!("{}", e.emit_to_string(&source)));
+            wgpu::naga::valid::Validator::new(wgpu::naga::valid::ValidationFlags::all(), capabilities)
+                .validate(&module)
+                .unwrap_or_else(|e| panic!("{e:?}"));
+        }
+    }
+
+    #[test]
+    fn every_float_operation_of_the_step_is_opaque() {
+        // The loop's arithmetic lines: each product, sum and difference is wrapped.
+        let source = source::<f32>();
+        for line in ["opaque(zr * zi)", "opaque(opaque(p + p) + ci)", "opaque(opaque(zr2 - zi2) + cr)"] {
+            assert!(source.contains(line), "{line}");
+        }
+        assert!(source.contains("opaque(zr * zr)") && source.contains("opaque(zi * zi)"));
+        assert!(source.contains("opaque(zr2 + zi2) > 4.0"));
+    }
+}
