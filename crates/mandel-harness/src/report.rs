@@ -287,8 +287,9 @@ pub fn notes(report: &RaceReport) -> Vec<String> {
 pub fn markdown(report: &RaceReport, order: Order) -> String {
     let p = &report.provenance;
     let f = &report.frame;
+    let gpu = if p.devices.is_empty() { String::new() } else { format!("; GPU {}", p.devices.join("; ")) };
     let mut out = format!(
-        "*{} {}x{}, max_iter {}, {} pixel-iterations; {}, {} threads, SIMD up to {}; {}; commit {}; {}.*\n\n",
+        "*{} {}x{}, max_iter {}, {} pixel-iterations; {}, {} threads, SIMD up to {}{gpu}; {}; commit {}; {}.*\n\n",
         if f.scene == "custom" { "Custom frame".to_string() } else { format!("Scene `{}`:", f.scene) },
         f.width,
         f.height,
@@ -301,13 +302,28 @@ pub fn markdown(report: &RaceReport, order: Order) -> String {
         p.commit,
         p.date
     );
-    let _ =
-        writeln!(out, "| kernel | precision | median | ± MAD | G iter/s | vs {} | check |", report.baseline);
-    out.push_str("|:--|:--|--:|--:|--:|--:|:--|\n");
+    // The first call (pipelines compiled, buffers made) matters where a kernel has a device.
+    let with_first_call = report.kernels.iter().any(|k| k.device.is_some());
+    let first_call_head = if with_first_call { " first call |" } else { "" };
+    let _ = writeln!(
+        out,
+        "| kernel | precision | median | ± MAD | G iter/s | vs {} |{first_call_head} check |",
+        report.baseline
+    );
+    out.push_str(if with_first_call {
+        "|:--|:--|--:|--:|--:|--:|--:|:--|\n"
+    } else {
+        "|:--|:--|--:|--:|--:|--:|:--|\n"
+    });
     for k in report.ordered(order) {
+        let first_call = if with_first_call {
+            format!(" {} |", k.first_call_s.map_or("—".into(), duration))
+        } else {
+            String::new()
+        };
         let _ = writeln!(
             out,
-            "| `{}` | {} | {} | {} | {} | {} | {} |",
+            "| `{}` | {} | {} | {} | {} | {} |{first_call} {} |",
             k.name,
             k.precision.as_str(),
             k.median_s.map_or("—".into(), duration),
