@@ -56,3 +56,7 @@ grain scene="classic":
 # Scaling: the parallel kernels on pools of 1, 2, 4, … threads up to every core (`just scaling --quick`).
 scaling *args:
     cargo run --release -q -p mandel-harness -- race --scaling "$@"
+
+# What bit-exactness costs on the GPU: gpu-f32/f64 against the same shader with plain arithmetic (`just gpu-cost seahorse`).
+gpu-cost scene="classic":
+    cargo run --release -q -p mandel-harness --example gpu_cost -- {{scene}}

@@ -5,7 +5,7 @@ use std::borrow::Cow;
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
-use crate::shader::GpuReal;
+use crate::shader::{Arithmetic, GpuReal};
 
 /// What to tell a person whose machine has no adapter.
 const INSTALL_HINT: &str = "install a Vulkan driver (Debian/Ubuntu: `apt install mesa-vulkan-drivers \
@@ -22,7 +22,8 @@ pub struct Gpu {
     pub set_up: Duration,
     /// Errors wgpu reported outside any error scope (they would otherwise panic).
     uncaptured: Arc<Mutex<Vec<String>>>,
-    pipelines: [OnceLock<Result<Pipeline, String>>; 2],
+    /// By precision, then arithmetic (opaque, plain).
+    pipelines: [OnceLock<Result<Pipeline, String>>; 4],
 }
 
 /// A compiled Mandelbrot shader and the layout of its bindings.
@@ -85,7 +86,7 @@ impl Gpu {
             info,
             set_up: started.elapsed(),
             uncaptured,
-            pipelines: [OnceLock::new(), OnceLock::new()],
+            pipelines: Default::default(),
         })
     }
 
@@ -114,17 +115,18 @@ impl Gpu {
         }
     }
 
-    /// The pipeline for `R`, compiled on first use.
-    pub fn pipeline<R: GpuReal>(&self) -> Result<&Pipeline, String> {
-        self.pipelines[R::SLOT].get_or_init(|| self.compile::<R>()).as_ref().map_err(Clone::clone)
+    /// The pipeline for `R` and `arithmetic`, compiled on first use.
+    pub fn pipeline<R: GpuReal>(&self, arithmetic: Arithmetic) -> Result<&Pipeline, String> {
+        let slot = R::SLOT * 2 + usize::from(arithmetic == Arithmetic::Plain);
+        self.pipelines[slot].get_or_init(|| self.compile::<R>(arithmetic)).as_ref().map_err(Clone::clone)
     }
 
-    fn compile<R: GpuReal>(&self) -> Result<Pipeline, String> {
+    fn compile<R: GpuReal>(&self, arithmetic: Arithmetic) -> Result<Pipeline, String> {
         self.supports::<R>()?;
         let errors = self.capture_errors();
         let module = self.device.create_shader_module(wgpu::ShaderModuleDescriptor {
             label: Some(R::KERNEL_NAME),
-            source: wgpu::ShaderSource::Wgsl(Cow::Owned(crate::shader::source::<R>())),
+            source: wgpu::ShaderSource::Wgsl(Cow::Owned(crate::shader::source::<R>(arithmetic))),
         });
         let buffer = |binding, ty| wgpu::BindGroupLayoutEntry {
             binding,

@@ -33,11 +33,12 @@ use std::sync::{Mutex, MutexGuard};
 
 use mandel_core::{Availability, Frame, Grid, KernelError, MandelKernel, Precision};
 
-pub use shader::GpuReal;
+pub use shader::{Arithmetic, GpuReal};
 use tiles::{Tile, TileLimits, WORKGROUP};
 
 /// The GPU kernel in precision `R`: `gpu-f32` or `gpu-f64`.
 pub struct Gpu<R: GpuReal> {
+    arithmetic: Arithmetic,
     /// `None`: the device's own limits.
     limits: Option<TileLimits>,
     buffers: Mutex<Option<Buffers<R>>>,
@@ -63,7 +64,19 @@ impl<R: GpuReal> Default for Gpu<R> {
 impl<R: GpuReal> Gpu<R> {
     /// The kernel, tiling frames by the device's limits.
     pub fn new() -> Self {
-        Gpu { limits: None, buffers: Mutex::new(None), precision: PhantomData }
+        Gpu {
+            arithmetic: Arithmetic::Opaque,
+            limits: None,
+            buffers: Mutex::new(None),
+            precision: PhantomData,
+        }
+    }
+
+    /// `gpu-f32-plain`, `gpu-f64-plain`: the same shader with plain arithmetic, which the
+    /// driver may fuse and reorder. Not exact; it exists to measure what exactness costs
+    /// (`just gpu-cost`), and is not among the kernels the race discovers.
+    pub fn plain() -> Self {
+        Gpu { arithmetic: Arithmetic::Plain, ..Gpu::new() }
     }
 
     /// The kernel with smaller tiles than the device needs: how the tests cover tiling without
@@ -73,7 +86,7 @@ impl<R: GpuReal> Gpu<R> {
     }
 
     fn unavailable(&self, reason: String) -> KernelError {
-        KernelError::Unavailable { kernel: R::KERNEL_NAME.into(), reason }
+        KernelError::Unavailable { kernel: self.name().into(), reason }
     }
 
     /// The shared device, if it can run this precision.
@@ -95,19 +108,23 @@ impl<R: GpuReal> Gpu<R> {
 
 impl<R: GpuReal> MandelKernel for Gpu<R> {
     fn name(&self) -> &str {
-        R::KERNEL_NAME
+        match self.arithmetic {
+            Arithmetic::Opaque => R::KERNEL_NAME,
+            Arithmetic::Plain => R::PLAIN_NAME,
+        }
     }
     fn description(&self) -> &str {
-        match R::PRECISION {
-            Precision::F32 => "A WGSL compute shader via wgpu, one pixel per invocation, every operation through an opaque identity so no driver can fuse or reorder it",
-            Precision::F64 => "The same shader in f64, on adapters that offer 64-bit floats",
+        match (self.arithmetic, R::PRECISION) {
+            (Arithmetic::Opaque, Precision::F32) => "A WGSL compute shader via wgpu, one pixel per invocation, every operation through an opaque identity so no driver can fuse or reorder it",
+            (Arithmetic::Opaque, Precision::F64) => "The same shader in f64, on adapters that offer 64-bit floats",
+            (Arithmetic::Plain, _) => "The GPU shader with plain arithmetic, which the driver may fuse and reorder: not exact",
         }
     }
     fn precision(&self) -> Precision {
         R::PRECISION
     }
     fn is_exact(&self) -> bool {
-        true
+        self.arithmetic == Arithmetic::Opaque
     }
     fn availability(&self) -> Availability {
         match self.ready() {
@@ -123,7 +140,7 @@ impl<R: GpuReal> MandelKernel for Gpu<R> {
     fn compute(&self, frame: &Frame, out: &mut [u32]) -> Result<(), KernelError> {
         let grid = Grid::<R>::checked(frame, out)?;
         let gpu = self.ready()?;
-        let pipeline = gpu.pipeline::<R>().map_err(KernelError::Device)?;
+        let pipeline = gpu.pipeline::<R>(self.arithmetic).map_err(KernelError::Device)?;
         let limits = self.limits.unwrap_or_else(|| {
             TileLimits::for_device(
                 gpu.limits.max_storage_buffer_binding_size,

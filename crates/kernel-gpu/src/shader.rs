@@ -9,6 +9,8 @@ const TEMPLATE: &str = include_str!("mandel.wgsl");
 pub trait GpuReal: Real + bytemuck::Pod + sealed::Sealed {
     /// The kernel's name.
     const KERNEL_NAME: &'static str;
+    /// The name of its variant with plain arithmetic.
+    const PLAIN_NAME: &'static str;
     /// The WGSL float type.
     const WGSL: &'static str;
     /// The WGSL unsigned integer of the same width, for the opaque identity.
@@ -25,6 +27,7 @@ pub trait GpuReal: Real + bytemuck::Pod + sealed::Sealed {
 
 impl GpuReal for f32 {
     const KERNEL_NAME: &'static str = "gpu-f32";
+    const PLAIN_NAME: &'static str = "gpu-f32-plain";
     const WGSL: &'static str = "f32";
     const BITS: &'static str = "u32";
     const ZERO_BITS: &'static str = "params.zero";
@@ -35,6 +38,7 @@ impl GpuReal for f32 {
 
 impl GpuReal for f64 {
     const KERNEL_NAME: &'static str = "gpu-f64";
+    const PLAIN_NAME: &'static str = "gpu-f64-plain";
     const WGSL: &'static str = "f64";
     const BITS: &'static str = "u64";
     const ZERO_BITS: &'static str = "u64(params.zero)";
@@ -50,9 +54,27 @@ mod sealed {
     impl Sealed for f64 {}
 }
 
+/// How the shader does its arithmetic.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Arithmetic {
+    /// Every operation through the opaque identity: rounded on its own, bit-exact.
+    Opaque,
+    /// Plain WGSL arithmetic, which the driver may fuse and reorder: what exactness costs is
+    /// the difference in time between the two.
+    Plain,
+}
+
 /// The shader for `R`.
-pub fn source<R: GpuReal>() -> String {
-    TEMPLATE.replace("{real}", R::WGSL).replace("{bits}", R::BITS).replace("{zero}", R::ZERO_BITS)
+pub fn source<R: GpuReal>(arithmetic: Arithmetic) -> String {
+    let opaque = "return bitcast<{real}>(bitcast<{bits}>(x) ^ {zero});";
+    let template = match arithmetic {
+        Arithmetic::Opaque => TEMPLATE.to_string(),
+        Arithmetic::Plain => {
+            assert!(TEMPLATE.contains(opaque), "the template's opaque identity is `{opaque}`");
+            TEMPLATE.replace(opaque, "return x;")
+        }
+    };
+    template.replace("{real}", R::WGSL).replace("{bits}", R::BITS).replace("{zero}", R::ZERO_BITS)
 }
 
 #[cfg(test)]
@@ -62,12 +84,13 @@ mod tests {
     #[test]
     fn both_shaders_parse_and_validate() {
         // naga, through wgpu, is the compiler every backend starts from.
+        let f64_capabilities =
+            wgpu::naga::valid::Capabilities::FLOAT64 | wgpu::naga::valid::Capabilities::SHADER_INT64;
         for (source, capabilities) in [
-            (source::<f32>(), wgpu::naga::valid::Capabilities::empty()),
-            (
-                source::<f64>(),
-                wgpu::naga::valid::Capabilities::FLOAT64 | wgpu::naga::valid::Capabilities::SHADER_INT64,
-            ),
+            (source::<f32>(Arithmetic::Opaque), wgpu::naga::valid::Capabilities::empty()),
+            (source::<f64>(Arithmetic::Opaque), f64_capabilities),
+            (source::<f32>(Arithmetic::Plain), wgpu::naga::valid::Capabilities::empty()),
+            (source::<f64>(Arithmetic::Plain), f64_capabilities),
         ] {
             for placeholder in ["{real}", "{bits}", "{zero}"] {
                 assert!(!source.contains(placeholder), "{placeholder} left in the shader");
@@ -83,7 +106,11 @@ mod tests {
     #[test]
     fn every_float_operation_of_the_step_is_opaque() {
         // The loop's arithmetic lines: each product, sum and difference is wrapped.
-        let source = source::<f32>();
+        let f64_opaque = source::<f64>(Arithmetic::Opaque);
+        assert!(f64_opaque.contains("bitcast<f64>(bitcast<u64>(x) ^ u64(params.zero))"), "{f64_opaque}");
+        assert!(!source::<f32>(Arithmetic::Plain).contains("bitcast"));
+        let source = source::<f32>(Arithmetic::Opaque);
+        assert!(source.contains("bitcast<f32>(bitcast<u32>(x) ^ params.zero)"), "{source}");
         for line in ["opaque(zr * zi)", "opaque(opaque(p + p) + ci)", "opaque(opaque(zr2 - zi2) + cr)"] {
             assert!(source.contains(line), "{line}");
         }
