@@ -24,6 +24,9 @@ pub struct Gpu {
     uncaptured: Arc<Mutex<Vec<String>>>,
     /// By precision, then arithmetic (opaque, plain).
     pipelines: [OnceLock<Result<Pipeline, String>>; 4],
+    /// By precision: whether the opaque shader matched the reference on the probe frames here
+    /// (`Err` says how it did not).
+    pub exactness: [OnceLock<Result<(), String>>; 2],
 }
 
 /// A compiled Mandelbrot shader and the layout of its bindings.
@@ -62,11 +65,9 @@ impl Gpu {
             .request_device(&wgpu::DeviceDescriptor {
                 label: Some("mandel"),
                 required_features: adapter.features() & wanted,
-                required_limits: wgpu::Limits {
-                    max_storage_buffer_binding_size: offered.max_storage_buffer_binding_size,
-                    max_buffer_size: offered.max_buffer_size,
-                    ..wgpu::Limits::default()
-                },
+                // Everything the adapter offers (its largest bindings, for fewer tiles); asking
+                // for WebGPU's defaults instead would refuse an adapter below them.
+                required_limits: offered,
                 experimental_features: wgpu::ExperimentalFeatures::disabled(),
                 memory_hints: wgpu::MemoryHints::Performance,
                 trace: wgpu::Trace::Off,
@@ -87,6 +88,7 @@ impl Gpu {
             set_up: started.elapsed(),
             uncaptured,
             pipelines: Default::default(),
+            exactness: Default::default(),
         })
     }
 
@@ -166,27 +168,53 @@ impl Gpu {
     pub fn capture_errors(&self) -> Capture<'_> {
         let out_of_memory = self.device.push_error_scope(wgpu::ErrorFilter::OutOfMemory);
         let validation = self.device.push_error_scope(wgpu::ErrorFilter::Validation);
-        Capture { gpu: self, scopes: Some((out_of_memory, validation)) }
+        Capture { gpu: self, scopes: Some((validation, out_of_memory)) }
     }
 }
 
-/// Error scopes opened by [`Gpu::capture_errors`].
+/// Error scopes opened by [`Gpu::capture_errors`], innermost first. wgpu panics when scopes are
+/// popped out of order, so they are popped by [`Capture::check`] or, on an early return, by
+/// `Drop`, always innermost first.
 pub struct Capture<'a> {
     gpu: &'a Gpu,
     scopes: Option<(wgpu::ErrorScopeGuard, wgpu::ErrorScopeGuard)>,
 }
 
+impl Drop for Capture<'_> {
+    fn drop(&mut self) {
+        if let Some((validation, out_of_memory)) = self.scopes.take() {
+            drop(validation);
+            drop(out_of_memory);
+        }
+    }
+}
+
 impl Capture<'_> {
-    /// Closes the scopes: `Err` with the first error reported in them (or uncaptured meanwhile).
+    /// Closes the scopes: `Err` with the first error reported in them (or uncaptured meanwhile),
+    /// on one line.
     pub fn check(mut self) -> Result<(), String> {
-        let (out_of_memory, validation) = self.scopes.take().expect("checked once");
+        let (validation, out_of_memory) = self.scopes.take().expect("checked once");
         let validation = pollster::block_on(validation.pop());
         let out_of_memory = pollster::block_on(out_of_memory.pop());
         if let Some(error) = validation.or(out_of_memory) {
-            return Err(error.to_string());
+            return Err(one_line(&error.to_string()));
         }
         let mut uncaptured = self.gpu.uncaptured.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
         let first = uncaptured.drain(..).next();
-        first.map_or(Ok(()), Err)
+        first.map_or(Ok(()), |error| Err(one_line(&error)))
+    }
+}
+
+/// wgpu's multi-line error reports ("Validation Error\n\nCaused by:\n  ...") as one line.
+pub fn one_line(text: &str) -> String {
+    text.lines().map(str::trim).filter(|line| !line.is_empty()).collect::<Vec<_>>().join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn wgpu_reports_become_one_line() {
+        let report = "Validation Error\n\nCaused by:\n  In a dispatch\n    size 100000 > 65535\n";
+        assert_eq!(super::one_line(report), "Validation Error Caused by: In a dispatch size 100000 > 65535");
     }
 }

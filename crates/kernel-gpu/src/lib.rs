@@ -16,6 +16,12 @@
 //! `NoContraction` (about 0% on lavapipe), needs wgpu's `unsafe` passthrough, Vulkan only, and
 //! this workspace forbids `unsafe`.
 //!
+//! The identity cannot stop a device that flushes subnormal numbers to zero (many GPUs may;
+//! lavapipe does not), nor one that mishandles infinity. So each precision is tried once per
+//! process on small probe frames of exactly those kinds; where the device differs from the
+//! reference, the kernel declares itself inexact, its device line says why, and the race shows
+//! how many pixels differ.
+//!
 //! # Shape of a call
 //! One device per process (`device.rs`), created on first use and shared; one pipeline per
 //! precision, compiled once; per kernel, buffers sized for the largest tile so far, reused.
@@ -31,7 +37,9 @@ pub mod tiles;
 use std::marker::PhantomData;
 use std::sync::{Mutex, MutexGuard};
 
-use mandel_core::{Availability, Frame, Grid, KernelError, MandelKernel, Precision};
+use mandel_core::{
+    reference_counts, Availability, Frame, Grid, KernelError, MandelKernel, Precision, Viewport,
+};
 
 pub use shader::{Arithmetic, GpuReal};
 use tiles::{Tile, TileLimits, WORKGROUP};
@@ -124,7 +132,8 @@ impl<R: GpuReal> MandelKernel for Gpu<R> {
         R::PRECISION
     }
     fn is_exact(&self) -> bool {
-        self.arithmetic == Arithmetic::Opaque
+        // Where the device is missing, the kernel does not run, and promises what it would.
+        self.arithmetic == Arithmetic::Opaque && self.ready().map_or(true, |gpu| exact_on::<R>(gpu).is_ok())
     }
     fn availability(&self) -> Availability {
         match self.ready() {
@@ -135,32 +144,75 @@ impl<R: GpuReal> MandelKernel for Gpu<R> {
     }
     fn device(&self) -> Option<String> {
         let gpu = self.ready().ok()?;
-        Some(format!("{}; device set up in {:.0} ms", gpu.describe(), gpu.set_up.as_secs_f64() * 1e3))
+        let exactness = match exact_on::<R>(gpu) {
+            Err(why) if self.arithmetic == Arithmetic::Opaque => {
+                format!("; {} not exact here: {why}", self.name())
+            }
+            _ => String::new(),
+        };
+        Some(format!(
+            "{}; device set up in {:.0} ms{exactness}",
+            gpu.describe(),
+            gpu.set_up.as_secs_f64() * 1e3
+        ))
     }
     fn compute(&self, frame: &Frame, out: &mut [u32]) -> Result<(), KernelError> {
         let grid = Grid::<R>::checked(frame, out)?;
         let gpu = self.ready()?;
         let pipeline = gpu.pipeline::<R>(self.arithmetic).map_err(KernelError::Device)?;
-        let limits = self.limits.unwrap_or_else(|| {
-            TileLimits::for_device(
-                gpu.limits.max_storage_buffer_binding_size,
-                gpu.limits.max_buffer_size,
-                gpu.limits.max_compute_workgroups_per_dimension,
-            )
-        });
+        let device_limits = TileLimits::for_device(
+            gpu.limits.max_storage_buffer_binding_size,
+            gpu.limits.max_buffer_size,
+            gpu.limits.max_compute_workgroups_per_dimension,
+        );
+        let limits = self.limits.map_or(device_limits, |asked| asked.within(device_limits));
         let height = grid.rows().len() as u32;
         let (columns, rows) = tiles::tile_size(grid.width(), height, grid.max_iter(), &limits);
-        let mut buffers = self.buffers();
-        if buffers.as_ref().is_none_or(|b| !b.fits(columns, rows)) {
-            *buffers = None; // free the old ones before asking for more
-            *buffers = Some(Buffers::new(gpu, pipeline, columns, rows).map_err(KernelError::Device)?);
+        let mut guard = self.buffers();
+        if guard.as_ref().is_none_or(|b| !b.fits(columns, rows)) {
+            *guard = None; // free the old ones before asking for more
+            *guard = Some(Buffers::new(gpu, pipeline, columns, rows).map_err(KernelError::Device)?);
         }
-        let buffers = buffers.as_mut().expect("just made");
+        let buffers = guard.as_mut().expect("just made");
         for tile in tiles::tiles(grid.width(), height, grid.max_iter(), &limits) {
-            buffers.dispatch(gpu, pipeline, &grid, tile, out).map_err(KernelError::Device)?;
+            if let Err(error) = buffers.dispatch(gpu, pipeline, &grid, tile, out) {
+                // A failed dispatch may leave the read-back buffer mapped: start afresh next time.
+                *guard = None;
+                return Err(KernelError::Device(error));
+            }
         }
         Ok(())
     }
+}
+
+/// Whether the opaque shader follows the contract on this device, tried once per precision on
+/// frames where drivers are known to differ: orbits through subnormal numbers (which many GPUs
+/// flush to zero, and the opaque identity cannot prevent) and squares that overflow to
+/// infinity. Where it does not, the kernel declares itself inexact and the race shows by how
+/// much.
+fn exact_on<R: GpuReal>(gpu: &'static device::Gpu) -> Result<(), String> {
+    let probe = || -> Result<(), String> {
+        let kernel = Gpu::<R>::new();
+        let (tiny, huge) = match R::PRECISION {
+            Precision::F32 => (1e-40, 1e38),
+            Precision::F64 => (1e-310, 1e307),
+        };
+        for (bounds, max_iter) in [([-2.0, -1.9, -tiny, tiny], 3000), ([-huge, huge, -huge, huge], 10)] {
+            let [x_min, x_max, y_min, y_max] = bounds;
+            let viewport =
+                Viewport::from_bounds(x_min, x_max, y_min, y_max, 4, 4).map_err(|e| e.to_string())?;
+            let frame = Frame::new(viewport, max_iter);
+            let expected = reference_counts(&frame, R::PRECISION).map_err(|e| e.to_string())?;
+            let mut counts = vec![0; frame.pixel_count()];
+            kernel.compute(&frame, &mut counts).map_err(|e| e.to_string())?;
+            let differing = counts.iter().zip(&expected).filter(|(a, b)| a != b).count();
+            if differing > 0 {
+                return Err(format!("{differing} of 16 pixels differ on the probe frame {frame}"));
+            }
+        }
+        Ok(())
+    };
+    gpu.exactness[R::SLOT].get_or_init(probe).clone()
 }
 
 /// The uniform block of the shader (`struct Params`).
@@ -279,10 +331,11 @@ impl<R: GpuReal> Buffers<R> {
         self.read_back.slice(..bytes).map_async(wgpu::MapMode::Read, move |mapped| {
             let _ = sender.send(mapped);
         });
-        gpu.device
-            .poll(wgpu::PollType::Wait { submission_index: Some(submission), timeout: None })
-            .map_err(|e| format!("waiting for the GPU: {e}"))?;
+        let polled =
+            gpu.device.poll(wgpu::PollType::Wait { submission_index: Some(submission), timeout: None });
+        // What went wrong in the submission says more than the failed wait that follows it.
         errors.check()?;
+        polled.map_err(|e| format!("waiting for the GPU: {}", device::one_line(&e.to_string())))?;
         let mapped = match receiver.try_recv() {
             Ok(mapped) => mapped,
             // The mapping may complete on a later poll than the submission.
@@ -317,6 +370,40 @@ fn copy_tile(bytes: &[u8], tile: Tile, frame_width: u32, out: &mut [u32]) {
                 for (count, word) in target.iter_mut().zip(row.chunks_exact(4)) {
                     *count = u32::from_ne_bytes([word[0], word[1], word[2], word[3]]);
                 }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use mandel_core::Viewport;
+
+    /// The only test in this binary that touches the device, since it destroys it: what a
+    /// driver reset or an unplugged GPU looks like to the kernel.
+    #[test]
+    fn a_lost_device_is_an_error_not_a_panic() {
+        let kernel = GpuF32::new();
+        let gpu = match kernel.ready() {
+            Ok(gpu) => gpu,
+            Err(e) => {
+                eprintln!("SKIPPED: no device to lose: {e}");
+                assert!(std::env::var_os("MANDEL_REQUIRE_ALL").is_none(), "{e}");
+                return;
+            }
+        };
+        let frame = Frame::new(Viewport::from_bounds(-2.0, 1.0, -1.0, 1.0, 64, 64).unwrap(), 100);
+        let mut out = vec![0; frame.pixel_count()];
+        kernel.compute(&frame, &mut out).expect("a working device computes");
+        gpu.device.destroy();
+        for attempt in ["first", "second"] {
+            match kernel.compute(&frame, &mut out) {
+                Err(KernelError::Device(message)) => {
+                    assert!(!message.contains('\n'), "one line: {message}");
+                    eprintln!("{attempt} call after the loss: {message}");
+                }
+                other => panic!("{attempt} call after the loss gave {other:?}"),
             }
         }
     }

@@ -10,8 +10,9 @@ pub const WORKGROUP: u32 = 16;
 pub const MAX_TILE_PIXELS: u64 = 1 << 24;
 
 /// The most pixel-iterations one dispatch may need if every pixel ran to `max_iter`: about
-/// 4.3 G, some tens of milliseconds on a data-centre GPU and about a second on lavapipe, well
-/// inside the two seconds after which Windows resets a GPU that does not answer.
+/// 4.3 G, some tens of milliseconds on a data-centre GPU in f32 (more in f64 on GPUs with few
+/// f64 units), and about 3 s on lavapipe on two cores. Windows resets a GPU that does not
+/// answer within two seconds; a frame is cut so that no dispatch needs more than this.
 pub const MAX_ITERATIONS_PER_DISPATCH: u64 = 1 << 32;
 
 /// The limits a tile must respect.
@@ -26,6 +27,15 @@ pub struct TileLimits {
 }
 
 impl TileLimits {
+    /// The tighter of two sets of limits, field by field.
+    pub fn within(self, other: TileLimits) -> TileLimits {
+        TileLimits {
+            max_pixels: self.max_pixels.min(other.max_pixels),
+            max_workgroups: self.max_workgroups.min(other.max_workgroups),
+            max_iterations: self.max_iterations.min(other.max_iterations),
+        }
+    }
+
     /// The limits for a device whose storage bindings and buffers hold at most these many
     /// bytes and whose dispatches have at most `max_workgroups` workgroups per dimension.
     pub fn for_device(max_binding_bytes: u64, max_buffer_bytes: u64, max_workgroups: u32) -> TileLimits {
@@ -52,13 +62,12 @@ pub struct Tile {
 
 /// The largest tile, `(columns, rows)`, for a frame of `width` x `height` at `max_iter`: as
 /// wide as the frame where possible (so that a tile's counts are whole rows of the output),
-/// then as many rows as the limits allow. A tile has at least one workgroup's worth of pixels
-/// (256) unless the binding is smaller: a single pixel may run to `max_iter` whatever we do.
+/// then as many rows as the limits allow. A tile has at least one pixel: one pixel whose
+/// `max_iter` alone exceeds the budget is still one dispatch (iterations are not split).
 pub fn tile_size(width: u32, height: u32, max_iter: u32, limits: &TileLimits) -> (u32, u32) {
     let side = u64::from(limits.max_workgroups) * u64::from(WORKGROUP);
     let by_work = limits.max_iterations / u64::from(max_iter.max(1));
-    let floor = u64::from(WORKGROUP * WORKGROUP);
-    let pixels = by_work.max(floor).min(limits.max_pixels).max(1);
+    let pixels = by_work.min(limits.max_pixels).max(1);
     let columns = u64::from(width).min(side).min(pixels).max(1);
     let rows = u64::from(height).min(side).min(pixels / columns).max(1);
     (columns as u32, rows as u32)
@@ -131,8 +140,8 @@ mod tests {
         let limits = lavapipe();
         // 1000 x 1000 at max_iter 10^6: at most 4,294 pixels (4 rows) per dispatch.
         assert_eq!(tile_size(1000, 1000, 1_000_000, &limits), (1000, 4));
-        // Absurd max_iter still gets a workgroup's worth of pixels per dispatch.
-        assert_eq!(tile_size(1000, 1000, u32::MAX, &limits), (256, 1));
-        assert_eq!(covered_once(19, 5, u32::MAX, &limits), 1);
+        // At an absurd max_iter, one pixel per dispatch: the worst case of each is max_iter.
+        assert_eq!(tile_size(1000, 1000, u32::MAX, &limits), (1, 1));
+        assert_eq!(covered_once(19, 5, u32::MAX, &limits), 95);
     }
 }

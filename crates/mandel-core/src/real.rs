@@ -58,6 +58,9 @@ pub trait Real:
     const ZERO: Self;
     /// The escape radius squared.
     const FOUR: Self;
+    /// The smallest positive normal number: below it lie the subnormals, which the contract
+    /// keeps (hardware that flushes them to zero computes other counts).
+    const MIN_POSITIVE: Self;
     /// `v` rounded to this precision (exact for `f64`; round-to-nearest for `f32` above 2²⁴).
     fn from_u32(v: u32) -> Self;
     /// `v` rounded to this precision.
@@ -70,6 +73,7 @@ impl Real for f64 {
     const PRECISION: Precision = Precision::F64;
     const ZERO: Self = 0.0;
     const FOUR: Self = 4.0;
+    const MIN_POSITIVE: Self = f64::MIN_POSITIVE;
     #[inline(always)]
     fn from_u32(v: u32) -> Self {
         v as f64
@@ -88,6 +92,7 @@ impl Real for f32 {
     const PRECISION: Precision = Precision::F32;
     const ZERO: Self = 0.0;
     const FOUR: Self = 4.0;
+    const MIN_POSITIVE: Self = f32::MIN_POSITIVE;
     #[inline(always)]
     fn from_u32(v: u32) -> Self {
         v as f32

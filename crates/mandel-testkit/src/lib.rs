@@ -261,6 +261,21 @@ pub fn check_awkward_shapes(kernel: &dyn MandelKernel) -> Outcome {
             compare(kernel, &format!("a {width}x{height} frame"), &frame, &expected)?;
         }
     }
+    // Extreme coordinates: imaginary parts so small that orbits pass through subnormal numbers
+    // (hardware that flushes them to zero, as many GPUs may, gets other counts), and points
+    // whose squares overflow to infinity (which must count as escaped).
+    let (tiny, huge) = match kernel.precision() {
+        Precision::F32 => (1e-40, 1e38),
+        Precision::F64 => (1e-310, 1e307),
+    };
+    for (label, bounds, max_iter) in
+        [("subnormal", [-2.0, -1.9, -tiny, tiny], 3000), ("overflowing", [-huge, huge, -huge, huge], 10)]
+    {
+        let [x_min, x_max, y_min, y_max] = bounds;
+        let frame = Frame::new(viewport(x_min, x_max, y_min, y_max, 4, 4), max_iter);
+        let expected = fresh_reference(&frame, kernel.precision())?;
+        compare(kernel, &format!("a frame of {label} coordinates"), &frame, &expected)?;
+    }
     Ok(())
 }
 

@@ -120,6 +120,27 @@ fn slightly_off(_: &Grid<f64>, frame: &Frame, out: &mut [u32]) {
     }
 }
 
+/// The reference's loop on hardware that flushes subnormal results to zero, as GPUs may.
+fn flush_to_zero<R: Real>(grid: &Grid<R>, _: &Frame, out: &mut [u32]) {
+    let flush = |x: R| if x > R::ZERO - R::MIN_POSITIVE && x < R::MIN_POSITIVE { R::ZERO } else { x };
+    let max_iter = grid.max_iter();
+    each_pixel(grid, out, |i, j| {
+        let (cr, ci) = (flush(grid.cx(i)), flush(grid.cy(j)));
+        let (mut zr, mut zi, mut zr2, mut zi2) = (R::ZERO, R::ZERO, R::ZERO, R::ZERO);
+        for n in 0..max_iter {
+            let p = flush(zr * zi);
+            zi = flush(flush(p + p) + ci);
+            zr = flush(flush(zr2 - zi2) + cr);
+            zr2 = flush(zr * zr);
+            zi2 = flush(zi * zi);
+            if flush(zr2 + zi2) > R::FOUR {
+                return n;
+            }
+        }
+        max_iter
+    });
+}
+
 fn assert_rejected(outcome: Outcome, kernel: &str, by: &str) {
     match outcome {
         Ok(()) => panic!("the `{by}` check accepted the wrong kernel `{kernel}`"),
@@ -135,6 +156,14 @@ fn off_by_one_count_is_rejected() {
     let k = wrong("off-by-one", off_by_one);
     assert_rejected(check_scenes(&k), "off-by-one", "scenes");
     assert_rejected(check_awkward_shapes(&k), "off-by-one", "awkward_shapes");
+}
+
+#[test]
+fn flushing_subnormals_to_zero_is_rejected_in_both_precisions() {
+    let k = wrong_in::<f64>("flush-to-zero", flush_to_zero);
+    assert_rejected(check_awkward_shapes(&k), "flush-to-zero", "awkward_shapes");
+    let k = wrong_in::<f32>("flush-to-zero-f32", flush_to_zero);
+    assert_rejected(check_awkward_shapes(&k), "flush-to-zero-f32", "awkward_shapes");
 }
 
 #[test]
