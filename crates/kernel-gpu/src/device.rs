@@ -25,8 +25,8 @@ pub struct Gpu {
     /// By precision, then arithmetic (opaque, plain).
     pipelines: [OnceLock<Result<Pipeline, String>>; 4],
     /// By precision: whether the opaque shader matched the reference on the probe frames here
-    /// (`Err` says how it did not).
-    pub exactness: [OnceLock<Result<(), String>>; 2],
+    /// (`Err` says how it did not), and how long compiling it and probing took.
+    pub exactness: [OnceLock<(Result<(), String>, Duration)>; 2],
 }
 
 /// A compiled Mandelbrot shader and the layout of its bindings.

@@ -145,16 +145,17 @@ impl<R: GpuReal> MandelKernel for Gpu<R> {
     }
     fn device(&self) -> Option<String> {
         let gpu = self.ready().ok()?;
-        let exactness = match exact_on::<R>(gpu) {
-            Err(why) if self.arithmetic == Arithmetic::Opaque => {
-                format!("; {} not exact here: {why}", self.name())
-            }
+        let (exact, ready_in) = probe::<R>(gpu);
+        let verdict = match exact {
+            Err(why) if self.arithmetic == Arithmetic::Opaque => format!("; not exact here: {why}"),
             _ => String::new(),
         };
         Some(format!(
-            "{}; device set up in {:.0} ms{exactness}",
+            "{}; device set up in {:.0} ms, the {} shader compiled and self-checked in {:.0} ms{verdict}",
             gpu.describe(),
-            gpu.set_up.as_secs_f64() * 1e3
+            gpu.set_up.as_secs_f64() * 1e3,
+            R::WGSL,
+            ready_in.as_secs_f64() * 1e3
         ))
     }
     fn compute(&self, frame: &Frame, out: &mut [u32]) -> Result<(), KernelError> {
@@ -192,6 +193,12 @@ impl<R: GpuReal> MandelKernel for Gpu<R> {
 /// infinity. Where it does not, the kernel declares itself inexact and the race shows by how
 /// much.
 fn exact_on<R: GpuReal>(gpu: &'static device::Gpu) -> Result<(), String> {
+    probe::<R>(gpu).0
+}
+
+/// The probe's verdict, and how long the first (and only) probe took: compiling the shader and
+/// its first dispatches, the one-off cost the race's first call no longer sees.
+fn probe<R: GpuReal>(gpu: &'static device::Gpu) -> (Result<(), String>, std::time::Duration) {
     let probe = || -> Result<(), String> {
         let kernel = Gpu::<R>::new();
         let (tiny, huge) = match R::PRECISION {
@@ -213,7 +220,13 @@ fn exact_on<R: GpuReal>(gpu: &'static device::Gpu) -> Result<(), String> {
         }
         Ok(())
     };
-    gpu.exactness[R::SLOT].get_or_init(probe).clone()
+    gpu.exactness[R::SLOT]
+        .get_or_init(|| {
+            let started = std::time::Instant::now();
+            let verdict = probe();
+            (verdict, started.elapsed())
+        })
+        .clone()
 }
 
 /// The uniform block of the shader (`struct Params`).
