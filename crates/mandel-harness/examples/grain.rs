@@ -4,23 +4,18 @@
 //!
 //! Speedups are against `simd-f64x8`, the single-threaded routine every variant runs per task.
 
-use std::sync::atomic::AtomicBool;
-
 use kernel_parallel::{Parallel, Split};
-use mandel_core::{pixel_iterations, reference_counts, MandelKernel, Precision, Scene};
-use mandel_harness::provenance::Provenance;
-use mandel_harness::race::{race, Contestant, RacePlan, References};
-use mandel_harness::report::{self, FrameInfo, Order, RaceReport};
+use mandel_core::{pixel_iterations, reference_counts, MandelKernel, Precision};
+use mandel_harness::race::Contestant;
+use mandel_harness::report::thousands;
+use mandel_harness::variants::{print, race_variants, scene_from_args};
 
 /// Pixels per task raced: one row (any width rounds up to a row), then growing tasks.
 const TASK_PIXELS: [usize; 7] = [1, 1_024, 4_096, 16_384, 65_536, 262_144, 1 << 20];
 
 fn main() -> Result<(), String> {
-    let scene_name = std::env::args().nth(1).unwrap_or_else(|| "classic".into());
-    let scene = Scene::by_name(&scene_name)
-        .ok_or_else(|| format!("unknown scene {scene_name:?}; known: {}", Scene::names()))?;
+    let scene = scene_from_args("classic")?;
     let frame = scene.frame();
-    let references = References::compute(&frame, false, &mut |_| {}).map_err(|e| e.to_string())?;
 
     // Work per row and per pixel, from the reference's counts (the contract's pixel-iterations).
     let counts = reference_counts(&frame, Precision::F64).map_err(|e| e.to_string())?;
@@ -34,7 +29,7 @@ fn main() -> Result<(), String> {
     println!(
         "scene {}: {} pixel-iterations; the busiest 20% of pixels carry {:.1}% of them",
         scene.name(),
-        report::thousands(total),
+        thousands(total),
         100.0 * busiest as f64 / total as f64
     );
     println!("contiguous bands, one per thread, cap the speedup at the total over the heaviest band:");
@@ -57,14 +52,7 @@ fn main() -> Result<(), String> {
             Contestant { crate_name: crate_name.into(), kernel }
         })
         .collect();
-    let plan = RacePlan::STANDARD;
-    let baseline = "simd-f64x8";
-    let outcome =
-        race(&contestants, &frame, &references, &plan, baseline, &AtomicBool::new(false), &mut |_| {});
-    let frame_info = FrameInfo::new(scene.name(), &frame, references.pixel_iterations);
-    let report = RaceReport::new(frame_info, plan, baseline, outcome, Provenance::collect(Vec::new()));
-    println!("{}\n", report::header(&report.provenance, &report.frame, &report.plan));
-    print!("{}", report::table(&report, Order::Rung));
+    print(&race_variants(scene, &contestants, "simd-f64x8")?);
     println!("(-pxN: tasks of N pixels rounded up to whole rows of {width}; -bands: one band per thread)");
     Ok(())
 }

@@ -14,3 +14,4 @@ pub mod registry;
 pub mod report;
 pub mod scaling;
 pub mod stats;
+pub mod variants;

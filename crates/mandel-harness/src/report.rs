@@ -283,25 +283,30 @@ pub fn notes(report: &RaceReport) -> Vec<String> {
     notes
 }
 
-/// A markdown table to paste into docs, with a caption line carrying the provenance.
-pub fn markdown(report: &RaceReport, order: Order) -> String {
-    let p = &report.provenance;
-    let f = &report.frame;
+/// The italic line above a markdown table: the frame and its work, the machine (`threads` says
+/// how it was used), the build, the commit and the date.
+pub fn caption(p: &Provenance, f: &FrameInfo, threads: &str) -> String {
     let gpu = if p.devices.is_empty() { String::new() } else { format!("; GPU {}", p.devices.join("; ")) };
-    let mut out = format!(
-        "*{} {}x{}, max_iter {}, {} pixel-iterations; {}, {} threads, SIMD up to {}{gpu}; {}; commit {}; {}.*\n\n",
+    format!(
+        "*{} {}x{}, max_iter {}, {} pixel-iterations; {}, {threads}, SIMD up to {}{gpu}; {}; commit {}; {}.*\n\n",
         if f.scene == "custom" { "Custom frame".to_string() } else { format!("Scene `{}`:", f.scene) },
         f.width,
         f.height,
         f.max_iter,
         thousands(f.pixel_iterations),
         p.cpu,
-        p.threads,
         p.widest_simd(),
         p.rustc,
         p.commit,
         p.date
-    );
+    )
+}
+
+/// A markdown table to paste into docs, with a caption line carrying the provenance.
+pub fn markdown(report: &RaceReport, order: Order) -> String {
+    let p = &report.provenance;
+    let f = &report.frame;
+    let mut out = caption(p, f, &format!("{} threads", p.threads));
     // The first call (pipelines compiled, buffers made) matters where a kernel has a device.
     let with_first_call = report.kernels.iter().any(|k| k.device.is_some());
     let first_call_head = if with_first_call { " first call |" } else { "" };

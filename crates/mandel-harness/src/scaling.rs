@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 use crate::exports::{Format, Publishable};
 use crate::provenance::Provenance;
 use crate::race::{KernelResult, RacePlan, Status, NOISY_SPREAD};
-use crate::report::{aligned, check, duration, plural, spread, thousands, FrameInfo, Order, SCHEMA_VERSION};
+use crate::report::{aligned, caption, check, duration, plural, spread, FrameInfo, Order, SCHEMA_VERSION};
 
 /// A scaling run: the source of truth for a scaling table (its JSON export is exactly this).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -226,22 +226,12 @@ impl ScalingReport {
         let p = &self.provenance;
         let f = &self.frame;
         let pools: Vec<String> = self.pools().iter().map(usize::to_string).collect();
-        let mut out = format!(
-            "*{} {}x{}, max_iter {}, {} pixel-iterations; {}, {}, pools of {} threads; \
-             SIMD up to {}; {}; commit {}; {}.*\n\n",
-            if f.scene == "custom" { "Custom frame".to_string() } else { format!("Scene `{}`:", f.scene) },
-            f.width,
-            f.height,
-            f.max_iter,
-            thousands(f.pixel_iterations),
-            p.cpu,
+        let machine = format!(
+            "{}, pools of {} threads",
             plural(p.logical_cores as u64, "logical core", "logical cores"),
-            pools.join(", "),
-            p.widest_simd(),
-            p.rustc,
-            p.commit,
-            p.date
+            pools.join(", ")
         );
+        let mut out = caption(p, f, &machine);
         let _ = writeln!(
             out,
             "| kernel | threads | median | ± MAD | G iter/s | {} | efficiency | check |",
