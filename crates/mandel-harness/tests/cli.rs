@@ -4,7 +4,17 @@ use std::path::Path;
 use std::process::{Command, Output};
 
 fn mandel(args: &[&str], dir: &Path) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_mandel")).args(args).current_dir(dir).output().expect("run mandel")
+    mandel_with_env(args, &[], dir)
+}
+
+/// [`mandel`] with these environment variables set.
+fn mandel_with_env(args: &[&str], env: &[(&str, &str)], dir: &Path) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_mandel"))
+        .args(args)
+        .envs(env.iter().copied())
+        .current_dir(dir)
+        .output()
+        .expect("run mandel")
 }
 
 fn stdout(output: &Output) -> String {
@@ -305,12 +315,8 @@ fn race_with_several_thread_counts_reports_the_scaling_of_the_threaded_kernels()
 
     // --scaling picks the pools itself (1, 2, 4, … and every core), and the global pool's
     // environment variable neither matters nor starts a pool.
-    let output = Command::new(env!("CARGO_BIN_EXE_mandel"))
-        .args(["race", "--quick", "--scaling", "-k", "parallel-simd", "--max-runs", "3"])
-        .env("RAYON_NUM_THREADS", "100000")
-        .current_dir(dir.path())
-        .output()
-        .unwrap();
+    let args = ["race", "--quick", "--scaling", "-k", "parallel-simd", "--max-runs", "3"];
+    let output = mandel_with_env(&args, &[("RAYON_NUM_THREADS", "100000")], dir.path());
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     if cores == 1 {
         assert!(stderr(&output).contains("more than one logical core"), "{}", stderr(&output));
@@ -326,15 +332,9 @@ fn race_with_several_thread_counts_reports_the_scaling_of_the_threaded_kernels()
 #[test]
 fn without_a_gpu_driver_the_gpu_kernels_are_skipped_with_the_reason() {
     let dir = tempfile::tempdir().unwrap();
-    let without_driver = |args: &[&str]| {
-        Command::new(env!("CARGO_BIN_EXE_mandel"))
-            .args(args)
-            .env("VK_ICD_FILENAMES", "/nonexistent/icd.json")
-            .env("VK_DRIVER_FILES", "/nonexistent/icd.json")
-            .current_dir(dir.path())
-            .output()
-            .unwrap()
-    };
+    let no_driver =
+        [("VK_ICD_FILENAMES", "/nonexistent/icd.json"), ("VK_DRIVER_FILES", "/nonexistent/icd.json")];
+    let without_driver = |args: &[&str]| mandel_with_env(args, &no_driver, dir.path());
     let output = without_driver(&["list"]);
     assert!(output.status.success(), "{}", stderr(&output));
     for kernel in ["gpu-f32", "gpu-f64"] {
@@ -410,12 +410,7 @@ fn bad_race_input_is_one_line_a_nonzero_exit_and_no_file() {
     assert_refused(&["race", "--quick"], cases, &["--json", "r.json", "--chart", "r.svg"]);
     // Absurd thread counts from the environment are refused too, not left to abort.
     let dir = tempfile::tempdir().unwrap();
-    let output = Command::new(env!("CARGO_BIN_EXE_mandel"))
-        .args(["race", "--quick"])
-        .env("RAYON_NUM_THREADS", "100000")
-        .current_dir(dir.path())
-        .output()
-        .unwrap();
+    let output = mandel_with_env(&["race", "--quick"], &[("RAYON_NUM_THREADS", "100000")], dir.path());
     assert_eq!(output.status.code(), Some(1));
     assert!(stderr(&output).contains("RAYON_NUM_THREADS must be at most 1024"), "{}", stderr(&output));
     // An export into a missing directory fails before anything is raced.
