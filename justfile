@@ -16,13 +16,13 @@ race *args:
 bench *filter:
     cargo bench -p mandel-benches -- "$@"
 
-# The interleaving sweep: every SIMD vector type at 1, 2, 4, 6 and 8 vectors in flight (`just sweep seahorse`).
-sweep scene="classic":
-    cargo run --release -q -p mandel-harness --example interleave -- {{scene}}
+# The interleaving sweep: every SIMD vector type at 1, 2, 4, 6 and 8 vectors in flight (`just sweep seahorse`, `just sweep classic --json sweep.json`).
+sweep *args:
+    cargo run --release -q -p mandel-harness --example interleave -- "$@"
 
-# The machine's ceiling for the SIMD rung: the bare step on lanes that never escape.
-ceiling:
-    cargo run --release -q -p kernel-simd --example ceiling
+# The machine's ceiling for the SIMD rung: the bare step on lanes that never escape (`just ceiling --json ceiling.json`).
+ceiling *args:
+    cargo run --release -q -p mandel-harness --example ceiling -- "$@"
 
 # Run every test: the conformance kit for each kernel, the kit's self-tests, the harness.
 test:
@@ -50,13 +50,39 @@ ci:
     bash .ci/run
 
 # The parallel rung's grain: how uneven a scene's work is, and parallel-simd with tasks of several sizes (`just grain seahorse`).
-grain scene="classic":
-    cargo run --release -q -p mandel-harness --example grain -- {{scene}}
+grain *args:
+    cargo run --release -q -p mandel-harness --example grain -- "$@"
 
 # Scaling: the parallel kernels on pools of 1, 2, 4, … threads up to every core (`just scaling --quick`).
 scaling *args:
     cargo run --release -q -p mandel-harness -- race --scaling "$@"
 
 # What bit-exactness costs on the GPU: gpu-f32/f64 against the same shader with plain arithmetic (`just gpu-cost seahorse`).
-gpu-cost scene="classic":
-    cargo run --release -q -p mandel-harness --example gpu_cost -- {{scene}}
+gpu-cost *args:
+    cargo run --release -q -p mandel-harness --example gpu_cost -- "$@"
+
+# The add-a-kernel exercise's worked answer: hoisted with 1, 2, 4 and 8 scalar pixels in flight (docs/new-kernel.md).
+exercise *args:
+    cargo run --release -q -p mandel-harness --example exercise -- "$@"
+
+# Add your own kernel: creates crates/kernel-NAME, registered, tested, with a docs page (docs/new-kernel.md).
+new-kernel name:
+    cargo xtask new-kernel "$1"
+
+# Write every generated table, figure and code excerpt in README.md and docs/ from docs/race/*.json.
+docs-tables:
+    cargo xtask docs-tables
+
+# Fail if any generated table, figure or excerpt in the docs is stale (CI runs this).
+docs-check:
+    cargo xtask docs-tables --check
+
+# Measure again everything the docs quote, into docs/race/ (about five minutes; keep the machine quiet), then `just docs-tables`.
+docs-data:
+    cargo race --json docs/race/classic.json --chart docs/race/classic.svg
+    cargo race --scaling --json docs/race/scaling.json
+    just ceiling --json docs/race/ceiling.json
+    just sweep classic --json docs/race/sweep.json
+    just grain classic --json docs/race/grain.json
+    just gpu-cost classic --json docs/race/gpu-cost.json
+    just exercise classic --json docs/race/exercise.json

@@ -1,0 +1,291 @@
+//! The book's measured data: the JSON files under `docs/race/` (a race, a scaling run, a study),
+//! the facts each one offers to the prose, and the tables it renders.
+//!
+//! Every figure in the docs is computed here from a file that carries its provenance; nothing
+//! is typed by hand.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::path::Path;
+
+use mandel_harness::race::{KernelResult, Status};
+use mandel_harness::report::{self, caption, duration, spread, thousands, Order, RaceReport};
+use mandel_harness::scaling::ScalingReport;
+use mandel_harness::variants::{CeilingStudy, GrainStudy};
+
+/// One measured file, by what it holds.
+#[derive(Debug)]
+pub enum Data {
+    /// A race (`cargo race --json`, `just sweep`, `just gpu-cost`, `just exercise`).
+    Race(RaceReport),
+    /// A scaling run (`cargo race --scaling --json`).
+    Scaling(ScalingReport),
+    /// `just grain`'s study.
+    Grain(GrainStudy),
+    /// `just ceiling`'s study.
+    Ceiling(CeilingStudy),
+}
+
+impl Data {
+    /// Reads and checks `path`: a file from a debug build, an interrupted run or a run with a
+    /// wrong kernel cannot be quoted.
+    pub fn load(path: &Path) -> Result<Data, String> {
+        let text =
+            std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        let value: serde_json::Value =
+            serde_json::from_str(&text).map_err(|e| format!("{} is not JSON: {e}", path.display()))?;
+        let kind = value.get("kind").and_then(|k| k.as_str()).unwrap_or("race").to_string();
+        let parsed = match kind.as_str() {
+            "race" => serde_json::from_value(value).map(Data::Race),
+            "scaling" => serde_json::from_value(value).map(Data::Scaling),
+            "grain" => serde_json::from_value(value).map(Data::Grain),
+            "ceiling" => serde_json::from_value(value).map(Data::Ceiling),
+            other => return Err(format!("{}: unknown kind {other:?}", path.display())),
+        };
+        let data = parsed.map_err(|e| format!("{} is not a {kind} file: {e}", path.display()))?;
+        data.check().map_err(|why| format!("{}: {why}", path.display()))?;
+        Ok(data)
+    }
+
+    /// Whether these numbers may be published.
+    fn check(&self) -> Result<(), String> {
+        let (provenance, interrupted, kernels): (_, bool, Vec<&KernelResult>) = match self {
+            Data::Race(r) => (&r.provenance, r.interrupted, r.kernels.iter().collect()),
+            Data::Scaling(s) => {
+                (&s.provenance, s.interrupted, s.races.iter().flat_map(|race| &race.kernels).collect())
+            }
+            Data::Grain(g) => (&g.race.provenance, g.race.interrupted, g.race.kernels.iter().collect()),
+            Data::Ceiling(c) => (&c.provenance, false, Vec::new()),
+        };
+        if provenance.debug_assertions || !provenance.profile.starts_with("release") {
+            return Err(format!(
+                "measured with a {} build; only release timings are published",
+                provenance.profile
+            ));
+        }
+        if interrupted {
+            return Err("the run was interrupted (Ctrl-C); measure it again".into());
+        }
+        if let Some(k) = kernels.iter().find(|k| matches!(k.status, Status::Wrong | Status::Failed)) {
+            return Err(format!("kernel {} was {:?}: its numbers cannot be quoted", k.name, k.status));
+        }
+        Ok(())
+    }
+
+    /// Every fact this file offers, by key (see docs/README.md for the keys).
+    pub fn facts(&self) -> BTreeMap<String, String> {
+        let mut facts = BTreeMap::new();
+        match self {
+            Data::Race(race) => race_facts(race, &mut facts),
+            Data::Scaling(scaling) => {
+                provenance_facts(&scaling.provenance, &scaling.frame, &mut facts);
+                for row in &scaling.rows {
+                    let key = |what: &str| format!("{}.t{}.{what}", row.kernel, row.threads);
+                    if let Some(median) = row.median_s {
+                        facts.insert(key("median"), duration(median));
+                    }
+                    if let Some(g) = row.giter_per_s {
+                        facts.insert(key("gips"), format!("{g:.2}"));
+                    }
+                    if let Some(s) = row.speedup {
+                        facts.insert(key("speedup"), times(s));
+                    }
+                    if let Some(e) = row.efficiency {
+                        facts.insert(key("efficiency"), format!("{:.0}%", e * 100.0));
+                    }
+                }
+            }
+            Data::Grain(grain) => {
+                race_facts(&grain.race, &mut facts);
+                facts.insert("busiest_fifth".into(), format!("{:.1}%", grain.busiest_fifth_share * 100.0));
+                for cap in &grain.band_caps {
+                    facts.insert(format!("cap.{}", cap.threads), times(cap.cap));
+                }
+            }
+            Data::Ceiling(ceiling) => {
+                let p = &ceiling.provenance;
+                facts.insert("cpu".into(), p.cpu.clone());
+                facts.insert("date".into(), p.date.clone());
+                facts.insert("commit".into(), p.commit.clone());
+                facts.insert("rustc".into(), p.rustc.clone());
+                facts.insert("simd".into(), p.widest_simd().into());
+                let mut best: BTreeMap<&str, f64> = BTreeMap::new();
+                for rate in &ceiling.rates {
+                    facts.insert(
+                        format!("{}.{}", rate.vector, rate.in_flight),
+                        format!("{:.2}", rate.giter_per_s),
+                    );
+                    let top = best.entry(&rate.vector).or_insert(0.0);
+                    *top = top.max(rate.giter_per_s);
+                }
+                for (vector, rate) in best {
+                    facts.insert(format!("{vector}.best"), format!("{rate:.2}"));
+                }
+            }
+        }
+        facts
+    }
+
+    /// The markdown table (with its provenance caption) that `options` ask for.
+    pub fn table(&self, options: &BTreeMap<String, String>) -> Result<String, String> {
+        let allowed: &[&str] = match self {
+            Data::Race(_) | Data::Scaling(_) => &["kernels"],
+            Data::Grain(_) => &["part", "kernels"],
+            Data::Ceiling(_) => &[],
+        };
+        if let Some(unknown) = options.keys().find(|k| !allowed.contains(&k.as_str())) {
+            return Err(format!("unknown option {unknown:?} (this file takes: {})", allowed.join(", ")));
+        }
+        let kernels: Option<Vec<&str>> = options.get("kernels").map(|list| list.split(',').collect());
+        match self {
+            Data::Race(race) => Ok(report::markdown(&select(race, kernels.as_deref())?, Order::Rung)),
+            Data::Scaling(scaling) => {
+                let mut chosen = scaling.clone();
+                if let Some(names) = kernels.as_deref() {
+                    check_names(names, scaling.rows.iter().map(|r| r.kernel.as_str()))?;
+                    chosen.rows = names
+                        .iter()
+                        .flat_map(|name| scaling.rows.iter().filter(move |r| r.kernel == *name))
+                        .cloned()
+                        .collect();
+                }
+                Ok(chosen.markdown())
+            }
+            Data::Grain(grain) => match options.get("part").map(String::as_str) {
+                Some("caps") => Ok(caps_table(grain)),
+                Some("race") => Ok(report::markdown(&select(&grain.race, kernels.as_deref())?, Order::Rung)),
+                _ => Err("a grain table needs part=caps or part=race".into()),
+            },
+            Data::Ceiling(ceiling) => Ok(ceiling_table(ceiling)),
+        }
+    }
+}
+
+/// `1.98×`.
+fn times(ratio: f64) -> String {
+    format!("{ratio:.2}×")
+}
+
+fn provenance_facts(
+    p: &mandel_harness::provenance::Provenance,
+    f: &mandel_harness::report::FrameInfo,
+    facts: &mut BTreeMap<String, String>,
+) {
+    facts.insert("cpu".into(), p.cpu.clone());
+    facts.insert("threads".into(), p.threads.to_string());
+    facts.insert("date".into(), p.date.clone());
+    facts.insert("commit".into(), p.commit.clone());
+    facts.insert("rustc".into(), p.rustc.clone());
+    facts.insert("simd".into(), p.widest_simd().into());
+    facts.insert("device".into(), if p.devices.is_empty() { "none".into() } else { p.devices.join("; ") });
+    facts.insert("scene".into(), f.scene.clone());
+    facts.insert("scene.size".into(), format!("{}x{}", f.width, f.height));
+    facts.insert("scene.max_iter".into(), thousands(u64::from(f.max_iter)));
+    facts.insert("scene.pixel_iterations".into(), thousands(f.pixel_iterations));
+}
+
+fn race_facts(race: &RaceReport, facts: &mut BTreeMap<String, String>) {
+    provenance_facts(&race.provenance, &race.frame, facts);
+    facts.insert("baseline".into(), race.baseline.clone());
+    for k in &race.kernels {
+        let key = |what: &str| format!("{}.{what}", k.name);
+        if let Some(median) = k.median_s {
+            facts.insert(key("median"), duration(median));
+            facts.insert(key("mad"), spread(k));
+            facts.insert(key("runs"), k.runs.to_string());
+        }
+        if let Some(g) = k.giter_per_s {
+            facts.insert(key("gips"), format!("{g:.2}"));
+        }
+        if let Some(s) = k.speedup {
+            facts.insert(key("speedup"), times(s));
+        }
+        if let Some(first) = k.first_call_s {
+            facts.insert(key("first_call"), duration(first));
+        }
+        if let Some(n) = k.mismatched_vs_f64 {
+            facts.insert(key("differ_f64"), thousands(n));
+        }
+        if let Some(n) = k.mismatched_pixels {
+            facts.insert(key("mismatched"), thousands(n));
+        }
+        for other in &race.kernels {
+            if let (Some(mine), Some(theirs)) = (k.median_s, other.median_s) {
+                if other.name != k.name && mine > 0.0 && theirs > 0.0 {
+                    facts.insert(format!("{}.vs.{}", k.name, other.name), times(theirs / mine));
+                    facts.insert(
+                        format!("{}.cost.{}", k.name, other.name),
+                        format!("{:+.0}%", (mine / theirs - 1.0) * 100.0),
+                    );
+                }
+            }
+        }
+    }
+}
+
+/// `names` all appear in `known`.
+fn check_names<'a>(names: &[&str], known: impl Iterator<Item = &'a str> + Clone) -> Result<(), String> {
+    match names.iter().find(|name| !known.clone().any(|k| k == **name)) {
+        Some(missing) => {
+            let mut all: Vec<&str> = known.collect();
+            all.dedup();
+            Err(format!("no kernel {missing:?} in this file (it has: {})", all.join(", ")))
+        }
+        None => Ok(()),
+    }
+}
+
+/// The race with only `names`, in that order.
+fn select(race: &RaceReport, names: Option<&[&str]>) -> Result<RaceReport, String> {
+    let mut chosen = race.clone();
+    if let Some(names) = names {
+        check_names(names, race.kernels.iter().map(|k| k.name.as_str()))?;
+        chosen.kernels =
+            names.iter().filter_map(|name| race.kernels.iter().find(|k| k.name == *name)).cloned().collect();
+    }
+    Ok(chosen)
+}
+
+fn caps_table(grain: &GrainStudy) -> String {
+    let race = &grain.race;
+    let mut out = caption(&race.provenance, &race.frame, "from the f64 reference's counts");
+    out.push_str("| threads | contiguous bands reach at most | ideal |\n|--:|--:|--:|\n");
+    for cap in &grain.band_caps {
+        let _ = writeln!(out, "| {} | {} | {}× |", cap.threads, times(cap.cap), cap.threads);
+    }
+    out
+}
+
+fn ceiling_table(ceiling: &CeilingStudy) -> String {
+    let p = &ceiling.provenance;
+    let mut out = format!(
+        "*G pixel-iterations/s of the bare step, one thread, by vectors in flight; {}, SIMD up to {}; {}; commit {}; {}.*\n\n",
+        p.cpu,
+        p.widest_simd(),
+        p.rustc,
+        p.commit,
+        p.date
+    );
+    let mut counts: Vec<usize> = ceiling.rates.iter().map(|r| r.in_flight).collect();
+    counts.sort_unstable();
+    counts.dedup();
+    let mut vectors: Vec<&str> = ceiling.rates.iter().map(|r| r.vector.as_str()).collect();
+    vectors.dedup();
+    let heads: Vec<String> = counts.iter().map(usize::to_string).collect();
+    let _ = writeln!(out, "| type | {} |", heads.join(" | "));
+    let _ = writeln!(out, "|:--|{}", "--:|".repeat(counts.len()));
+    for vector in vectors {
+        let cells: Vec<String> = counts
+            .iter()
+            .map(|n| {
+                ceiling
+                    .rates
+                    .iter()
+                    .find(|r| r.vector == vector && r.in_flight == *n)
+                    .map_or("—".into(), |r| format!("{:.2}", r.giter_per_s))
+            })
+            .collect();
+        let _ = writeln!(out, "| {vector} | {} |", cells.join(" | "));
+    }
+    out
+}
