@@ -45,12 +45,14 @@ pub fn gpu() -> Result<&'static Gpu, String> {
 impl Gpu {
     async fn create() -> Result<Gpu, String> {
         let started = Instant::now();
+        // ANCHOR: backends
         // Vulkan first: wgpu's GL fallback has no 64-bit floats. Metal and DX12 join only when
         // the crate is built with their features.
         let instance = wgpu::Instance::new(wgpu::InstanceDescriptor {
             backends: wgpu::Backends::VULKAN | wgpu::Backends::METAL | wgpu::Backends::DX12,
             ..wgpu::InstanceDescriptor::new_without_display_handle()
         });
+        // ANCHOR_END: backends
         let adapter = instance
             .request_adapter(&wgpu::RequestAdapterOptions {
                 power_preference: wgpu::PowerPreference::HighPerformance,

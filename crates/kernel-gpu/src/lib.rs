@@ -201,6 +201,7 @@ fn exact_on<R: GpuReal>(gpu: &'static device::Gpu) -> Result<(), String> {
 fn probe<R: GpuReal>(gpu: &'static device::Gpu) -> (Result<(), String>, std::time::Duration) {
     let probe = || -> Result<(), String> {
         let kernel = Gpu::<R>::new();
+        // ANCHOR: probe-frames
         let (tiny, huge) = match R::PRECISION {
             Precision::F32 => (1e-40, 1e38),
             Precision::F64 => (1e-310, 1e307),
@@ -218,6 +219,7 @@ fn probe<R: GpuReal>(gpu: &'static device::Gpu) -> (Result<(), String>, std::tim
                 return Err(format!("{differing} of 16 pixels differ on the probe frame {frame}"));
             }
         }
+        // ANCHOR_END: probe-frames
         Ok(())
     };
     gpu.exactness[R::SLOT]
@@ -325,6 +327,7 @@ impl<R: GpuReal> Buffers<R> {
         self.cy_host.extend((first_row..first_row + tile.height).map(|j| grid.cy(j)));
         let params = Params { width: tile.width, height: tile.height, max_iter: grid.max_iter(), zero: 0 };
 
+        // ANCHOR: dispatch
         let errors = gpu.capture_errors();
         gpu.queue.write_buffer(&self.params, 0, bytemuck::bytes_of(&params));
         gpu.queue.write_buffer(&self.cx, 0, bytemuck::cast_slice(&self.cx_host));
@@ -340,6 +343,7 @@ impl<R: GpuReal> Buffers<R> {
         }
         encoder.copy_buffer_to_buffer(&self.counts, 0, &self.read_back, 0, bytes);
         let submission = gpu.queue.submit([encoder.finish()]);
+        // ANCHOR_END: dispatch
 
         let (sender, receiver) = std::sync::mpsc::channel();
         self.read_back.slice(..bytes).map_async(wgpu::MapMode::Read, move |mapped| {

@@ -19,10 +19,13 @@ struct Params {
 @group(0) @binding(2) var<storage, read> cy: array<{real}>;        // per row, from Grid::cy
 @group(0) @binding(3) var<storage, read_write> counts: array<u32>; // row-major, width x height
 
+// ANCHOR: opaque
 fn opaque(x: {real}) -> {real} {
     return bitcast<{real}>(bitcast<{bits}>(x) ^ {zero});
 }
+// ANCHOR_END: opaque
 
+// ANCHOR: invocation
 @compute @workgroup_size(16, 16, 1)
 fn main(@builtin(global_invocation_id) id: vec3<u32>) {
     if (id.x >= params.width || id.y >= params.height) {
@@ -35,6 +38,8 @@ fn main(@builtin(global_invocation_id) id: vec3<u32>) {
     var zr2: {real} = 0.0;
     var zi2: {real} = 0.0;
     var n: u32 = 0u;
+    // ANCHOR_END: invocation
+    // ANCHOR: loop
     loop {
         if (n >= params.max_iter) {
             break;
@@ -50,4 +55,5 @@ fn main(@builtin(global_invocation_id) id: vec3<u32>) {
         n = n + 1u;
     }
     counts[id.y * params.width + id.x] = n;
+    // ANCHOR_END: loop
 }

@@ -36,6 +36,7 @@ impl GpuReal for f32 {
     const SLOT: usize = 0;
 }
 
+// ANCHOR: f64
 impl GpuReal for f64 {
     const KERNEL_NAME: &'static str = "gpu-f64";
     const PLAIN_NAME: &'static str = "gpu-f64-plain";
@@ -47,6 +48,7 @@ impl GpuReal for f64 {
     const FEATURES_TEXT: &'static str = "64-bit floats and integers (SHADER_F64, SHADER_INT64)";
     const SLOT: usize = 1;
 }
+// ANCHOR_END: f64
 
 mod sealed {
     pub trait Sealed {}
@@ -64,6 +66,7 @@ pub enum Arithmetic {
     Plain,
 }
 
+// ANCHOR: source
 /// The shader for `R`.
 pub fn source<R: GpuReal>(arithmetic: Arithmetic) -> String {
     let opaque = "return bitcast<{real}>(bitcast<{bits}>(x) ^ {zero});";
@@ -76,6 +79,7 @@ pub fn source<R: GpuReal>(arithmetic: Arithmetic) -> String {
     };
     template.replace("{real}", R::WGSL).replace("{bits}", R::BITS).replace("{zero}", R::ZERO_BITS)
 }
+// ANCHOR_END: source
 
 #[cfg(test)]
 mod tests {

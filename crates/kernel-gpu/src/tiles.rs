@@ -60,6 +60,7 @@ pub struct Tile {
     pub height: u32,
 }
 
+// ANCHOR: tile-size
 /// The largest tile, `(columns, rows)`, for a frame of `width` x `height` at `max_iter`: as
 /// wide as the frame where possible (so that a tile's counts are whole rows of the output),
 /// then as many rows as the limits allow. A tile has at least one pixel: one pixel whose
@@ -72,6 +73,7 @@ pub fn tile_size(width: u32, height: u32, max_iter: u32, limits: &TileLimits) ->
     let rows = u64::from(height).min(side).min(pixels / columns).max(1);
     (columns as u32, rows as u32)
 }
+// ANCHOR_END: tile-size
 
 /// Every tile of a `width` x `height` frame, row by row of tiles, covering each pixel once.
 pub fn tiles(width: u32, height: u32, max_iter: u32, limits: &TileLimits) -> impl Iterator<Item = Tile> {

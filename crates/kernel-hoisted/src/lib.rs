@@ -45,11 +45,14 @@ pub fn compute_row(grid: &Grid<f64>, j: u32, row: &mut [u32]) {
     debug_assert_eq!(row.len(), grid.width() as usize, "a row has one slot per column");
     debug_assert!(grid.rows().contains(&j), "row {j} is outside the grid's rows");
     let ci = grid.cy(j);
+    // ANCHOR: row
     for (pixel, i) in row.iter_mut().zip(0..) {
         *pixel = escape_count(grid.cx(i), ci, grid.max_iter());
     }
+    // ANCHOR_END: row
 }
 
+// ANCHOR: hot-loop
 /// The hot loop: one point, `z` in registers, each square computed once.
 #[inline]
 pub fn escape_count(cr: f64, ci: f64, max_iter: u32) -> u32 {
@@ -66,3 +69,4 @@ pub fn escape_count(cr: f64, ci: f64, max_iter: u32) -> u32 {
     }
     max_iter
 }
+// ANCHOR_END: hot-loop

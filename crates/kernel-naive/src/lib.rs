@@ -31,6 +31,7 @@ impl MandelKernel for Naive {
     }
     fn compute(&self, frame: &Frame, out: &mut [u32]) -> Result<(), KernelError> {
         let grid = Grid::<f64>::checked(frame, out)?;
+        // ANCHOR: inputs
         // Build the inputs first, as the tutorial does: one point per pixel, row by row.
         // (32 bytes a pixel: on a huge frame that can fail, which is an error, not an abort.)
         let (mut q, mut z) = (Vec::new(), Vec::new());
@@ -45,10 +46,12 @@ impl MandelKernel for Naive {
         }
         z.resize(q.len(), Complex64::new(0.0, 0.0));
         calculate_z(&q, grid.max_iter(), &mut z, out);
+        // ANCHOR_END: inputs
         Ok(())
     }
 }
 
+// ANCHOR: hot-loop
 /// The tutorial's `calculate_z_serial_purepython`, with the contract's `max_iter` for the interior.
 fn calculate_z(q: &[Complex64], max_iter: u32, z: &mut [Complex64], output: &mut [u32]) {
     for i in 0..q.len() {
@@ -62,3 +65,4 @@ fn calculate_z(q: &[Complex64], max_iter: u32, z: &mut [Complex64], output: &mut
         }
     }
 }
+// ANCHOR_END: hot-loop

@@ -67,6 +67,7 @@ impl Default for Split {
 }
 
 impl Split {
+    // ANCHOR: rows-per-task
     /// Rows per task for a grid of `width` columns and `height` rows on `threads` threads.
     pub fn rows_per_task(self, width: u32, height: u32, threads: usize) -> usize {
         let rows = match self {
@@ -76,6 +77,7 @@ impl Split {
         // Never more than the frame: a task of absurd size is the whole frame.
         rows.min(height as usize).max(1)
     }
+    // ANCHOR_END: rows-per-task
 }
 
 /// A parallel kernel: `routine` run over the frame's rows on rayon's pool, cut by `split`.
@@ -87,6 +89,7 @@ pub struct Parallel<R> {
 }
 
 impl Parallel<f64> {
+    // ANCHOR: parallel-simd
     /// `parallel-simd`: the fastest f64 SIMD routine (`kernel_simd::compute_rows_f64`) on every core.
     pub fn simd() -> Self {
         Parallel::new(
@@ -95,6 +98,7 @@ impl Parallel<f64> {
             kernel_simd::compute_rows_f64,
         )
     }
+    // ANCHOR_END: parallel-simd
 
     /// `parallel-hoisted`: the scalar hoisted routine (`kernel_hoisted::compute_row`) on every core.
     pub fn hoisted() -> Self {
@@ -167,6 +171,7 @@ impl<R: Real> MandelKernel for Parallel<R> {
     }
 }
 
+// ANCHOR: compute-in-parallel
 /// Cuts `out` into tasks of whole rows and runs `routine` on each, in the current rayon pool.
 /// Each task passes its global rows, so the output equals `routine(grid, grid.rows(), out)`.
 pub fn compute_in_parallel<R: Real>(grid: &Grid<R>, out: &mut [u32], split: Split, routine: RowRoutine<R>) {
@@ -184,6 +189,7 @@ pub fn compute_in_parallel<R: Real>(grid: &Grid<R>, out: &mut [u32], split: Spli
             routine(grid, first..last, counts);
         });
 }
+// ANCHOR_END: compute-in-parallel
 
 /// `kernel_hoisted::compute_row` over several rows: the scalar routine in [`RowRoutine`]'s shape.
 ///

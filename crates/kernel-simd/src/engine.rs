@@ -209,6 +209,7 @@ impl<L: Lanes, const S: usize> Slots<L, S> {
         }
     }
 
+    // ANCHOR: untested-blocks
     /// The hot loop: up to `blocks` blocks of `len` untested steps. Stops at the first block
     /// after which a live lane may have escaped, and rewinds it. Returns the blocks kept, and
     /// whether the next one must be replayed with tests.
@@ -232,7 +233,9 @@ impl<L: Lanes, const S: usize> Slots<L, S> {
         self.orbits = orbits;
         (kept, suspect)
     }
+    // ANCHOR_END: untested-blocks
 
+    // ANCHOR: tested-block
     /// `len` steps testing every one: a lane that escapes at step `k` gets `done + k` and freezes.
     fn tested_block(&mut self, len: u32, out: &mut [u32]) {
         let four = <L::Real as Real>::FOUR;
@@ -247,6 +250,7 @@ impl<L: Lanes, const S: usize> Slots<L, S> {
         }
         self.orbits = orbits;
     }
+    // ANCHOR_END: tested-block
 
     /// Writes `done + k` for the live lanes outside `inside`, which escaped at step `k`.
     #[inline(never)]
@@ -268,6 +272,7 @@ fn all_set<L: Lanes, const S: usize>(masks: &[L; S]) -> bool {
 }
 
 impl<L: Lanes, const S: usize> Orbits<L, S> {
+    // ANCHOR: step
     /// One step on every slot, rounded exactly like the reference (`p + p`, never `2·zr·zi`).
     #[inline(always)]
     fn step(&mut self) {
@@ -278,6 +283,7 @@ impl<L: Lanes, const S: usize> Orbits<L, S> {
             self.zi[s] = (p + p) + self.ci[s];
         }
     }
+    // ANCHOR_END: step
 
     /// `zr²` and `zi²` of every slot.
     #[inline(always)]
@@ -288,6 +294,7 @@ impl<L: Lanes, const S: usize> Orbits<L, S> {
         }
     }
 
+    // ANCHOR: tested-step
     /// [`step`](Self::step) followed by the escape test, reusing the squares both need (the
     /// hoisted rung's trick). Returns each slot's mask of lanes still inside radius 2; frozen
     /// lanes are at 0, so they always are.
@@ -302,6 +309,7 @@ impl<L: Lanes, const S: usize> Orbits<L, S> {
             (squares.zr2[s] + squares.zi2[s]).at_most(four)
         })
     }
+    // ANCHOR_END: tested-step
 
     /// Whether every lane has `|z|² <= bound` (NaN is not).
     #[inline(always)]

@@ -7,6 +7,7 @@ use std::marker::PhantomData;
 
 use crate::{Frame, Grid, KernelError, MandelKernel, Precision, Real};
 
+// ANCHOR: reference-frame
 /// Fills `out` with the escape counts of `frame`, computed in precision `R`, by the contract.
 pub fn reference<R: Real>(frame: &Frame, out: &mut [u32]) -> Result<(), KernelError> {
     let grid = Grid::<R>::checked(frame, out)?;
@@ -18,7 +19,9 @@ pub fn reference<R: Real>(frame: &Frame, out: &mut [u32]) -> Result<(), KernelEr
     }
     Ok(())
 }
+// ANCHOR_END: reference-frame
 
+// ANCHOR: escape-count
 /// The contract's iteration for one point `c = cr + ci·i`: the escape count, or `max_iter`.
 pub fn escape_count<R: Real>(cr: R, ci: R, max_iter: u32) -> u32 {
     let (mut zr, mut zi) = (R::ZERO, R::ZERO);
@@ -37,6 +40,7 @@ pub fn escape_count<R: Real>(cr: R, ci: R, max_iter: u32) -> u32 {
     }
     max_iter
 }
+// ANCHOR_END: escape-count
 
 /// The reference as a kernel, so the harness and the race can run it like any other.
 #[derive(Clone, Copy, Debug, Default)]

@@ -27,9 +27,11 @@ use serde::{Deserialize, Serialize};
 
 use crate::stats::Summary;
 
+// ANCHOR: noisy-spread
 /// When a kernel's MAD exceeds this fraction of its median, the race warns that the machine is
 /// noisy: differences between kernels smaller than that are not to be trusted.
 pub const NOISY_SPREAD: f64 = 0.05;
+// ANCHOR_END: noisy-spread
 
 /// The value a buffer holds before the verifying call: no count can equal it unless
 /// `max_iter == u32::MAX`, and then an unwritten pixel still shows as differing somewhere else.
@@ -337,6 +339,7 @@ fn race_one(
     };
 
     observe(Event::Verifying(name));
+    // ANCHOR: first-call
     let mut out = Vec::new();
     if out.try_reserve_exact(frame.pixel_count()).is_err() {
         let mib = (frame.pixel_count() * 4) >> 20;
@@ -348,6 +351,8 @@ fn race_one(
         return result.fail(Status::Failed, reason);
     }
     result.first_call_s = Some(started.elapsed().as_secs_f64());
+    // ANCHOR_END: first-call
+    // ANCHOR: verify
     let differing = count_differences(&out, reference);
     let first_output = fingerprint(&out);
     result.mismatched_pixels = Some(differing);
@@ -365,7 +370,9 @@ fn race_one(
         let pixels = if differing == 1 { "pixel differs" } else { "pixels differ" };
         return result.fail(Status::Wrong, format!("{differing} {pixels} from the reference; {promise}"));
     }
+    // ANCHOR_END: verify
 
+    // ANCHOR: warm-up-and-time
     observe(Event::WarmingUp(name));
     while started.elapsed() < plan.warmup && !stop.load(Ordering::Relaxed) {
         if let Err(reason) = call(kernel, frame, &mut out) {
@@ -391,6 +398,7 @@ fn race_one(
         let mean = spent / runs as u32;
         observe(Event::Timed { kernel: name, runs, expected_runs: plan.expected_runs(mean), mean });
     }
+    // ANCHOR_END: warm-up-and-time
     // The last run must write what the first did. A fingerprint, not a copy: a frame can be
     // gigabytes.
     if fingerprint(&out) != first_output {

@@ -27,6 +27,7 @@ pub struct Summary {
 }
 
 impl Summary {
+    // ANCHOR: summary-of
     /// Summarises `samples`; `None` when there are none (or any is not a finite number).
     pub fn of(samples: &[f64]) -> Option<Summary> {
         if samples.is_empty() || samples.iter().any(|s| !s.is_finite()) {
@@ -47,6 +48,7 @@ impl Summary {
             max_s: sorted[sorted.len() - 1],
         })
     }
+    // ANCHOR_END: summary-of
 
     /// The MAD as a fraction of the median: 0.01 means runs typically sit within 1%.
     pub fn relative_spread(&self) -> f64 {
@@ -58,6 +60,7 @@ impl Summary {
     }
 }
 
+// ANCHOR: quantile
 /// The `q`-quantile of sorted, non-empty data, interpolating linearly between neighbours
 /// (the definition numpy uses by default).
 fn quantile(sorted: &[f64], q: f64) -> f64 {
@@ -66,6 +69,7 @@ fn quantile(sorted: &[f64], q: f64) -> f64 {
     let above = position.ceil() as usize;
     sorted[below] + (sorted[above] - sorted[below]) * (position - below as f64)
 }
+// ANCHOR_END: quantile
 
 #[cfg(test)]
 mod tests {
@@ -84,6 +88,7 @@ mod tests {
         assert_eq!(s.mad_s, 1.0);
     }
 
+    // ANCHOR: one-outlier
     #[test]
     fn one_outlier_moves_neither_the_median_nor_the_mad_much() {
         let calm = Summary::of(&[1.00, 1.01, 0.99, 1.00, 1.02, 0.98, 1.00]).unwrap();
@@ -92,6 +97,7 @@ mod tests {
         assert!(noisy.mad_s <= 0.02 && noisy.relative_spread() < 0.03, "{noisy:?}");
         assert_eq!(noisy.max_s, 9.0);
     }
+    // ANCHOR_END: one-outlier
 
     #[test]
     fn nothing_to_summarise() {
