@@ -3,7 +3,7 @@
 //! No lists of points: coordinates come straight from the grid, a row at a time. The
 //! iteration keeps `z` in locals and reuses `zr²` and `zi²` for both the escape test and the
 //! next step, and the loops walk the output with iterators, so there is no bounds check inside.
-//! It is only about 1.2x faster than `naive`: the compiler already hoisted most of what Python
+//! It is only a little faster than `naive` (docs/hoisted.md has the race): the compiler already hoisted most of what Python
 //! could not, and each iteration waits on the previous one (a dependency chain of about 10 cycles).
 
 use mandel_core::{Frame, Grid, KernelError, MandelKernel, Precision};

@@ -8,9 +8,9 @@
 //! # Why small tasks, and stolen
 //! The work of a Mandelbrot frame is very uneven. On the classic frame about 20% of the pixels,
 //! nearly all in the middle rows, carry 97% of the iterations, so the frame cut into one
-//! contiguous band per thread leaves the threads with the outer bands waiting (four bands
-//! cap four threads at 2.10× and eight at 3.30×; `just grain` prints these caps from the frame's
-//! own counts). Tasks of [`PIXELS_PER_TASK`] pixels are small enough that the last one to
+//! contiguous band per thread leaves the threads with the outer bands waiting (`just grain`
+//! prints what bands cap each thread count at, from the frame's own counts; docs/parallel.md
+//! shows them). Tasks of [`PIXELS_PER_TASK`] pixels are small enough that the last one to
 //! finish costs little, and large enough that stealing one (a fraction of a microsecond) is
 //! noise beside computing it; `just grain` measures the choice.
 //!
@@ -32,10 +32,9 @@ use mandel_core::{Frame, Grid, KernelError, MandelKernel, Precision, Real};
 use rayon::prelude::*;
 
 /// Pixels per task when tasks are stolen: 1,024, so two rows of a 1000-wide frame and one row
-/// of anything 1024 or wider. Measured with `just grain` (2 threads, `parallel-simd`, speedup
-/// over `simd-f64x8`): on the classic frame tasks of 1 row to 17 rows all gave 1.91–1.96×
-/// (within noise), 66 rows 1.77×, one band per thread 1.82×; on `seahorse`, 1 to 103 rows gave
-/// 1.97–1.98×, 410 rows 1.59×. Large tasks lose at the end of the frame, when one thread still
+/// of anything 1024 or wider. Chosen with `just grain` (2 threads, `parallel-simd` against
+/// `simd-f64x8`; docs/parallel.md has the table): tasks of one to a few dozen rows are within
+/// noise of each other on the classic and seahorse frames, and much larger ones lose. Large tasks lose at the end of the frame, when one thread still
 /// works on its last task and the other has nothing left to steal. Small ones cost almost
 /// nothing here (a steal is well under a microsecond, a row of SIMD work tens of microseconds),
 /// and a machine with 64 threads still finds hundreds of tasks in a 1000-row frame. The floor in

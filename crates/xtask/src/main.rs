@@ -136,8 +136,15 @@ fn new_kernel(root: &Path, name: &str) -> Result<(), String> {
     for path in &made.edited {
         println!("edited   {} (registered kernel-{name})", path.display());
     }
-    println!(
-        "\nnext:\n  cargo test -p kernel-{name}              # the conformance kit\n  cargo race --kernels hoisted,{name}      # verified, then raced\n  docs/new-kernel.md                       # how to make it faster"
-    );
+    let steps = [
+        (format!("cargo test -p kernel-{name}"), "the conformance kit"),
+        (format!("cargo race --kernels hoisted,{name}"), "verified, then raced"),
+        ("docs/new-kernel.md".to_string(), "how to make it faster"),
+    ];
+    let width = steps.iter().map(|(step, _)| step.len()).max().unwrap_or(0);
+    println!("\nnext:");
+    for (step, why) in steps {
+        println!("  {step:<width$}   # {why}");
+    }
     Ok(())
 }
