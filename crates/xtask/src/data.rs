@@ -213,10 +213,9 @@ fn race_facts(race: &RaceReport, facts: &mut BTreeMap<String, String>) {
             if let (Some(mine), Some(theirs)) = (k.median_s, other.median_s) {
                 if other.name != k.name && mine > 0.0 && theirs > 0.0 {
                     facts.insert(format!("{}.vs.{}", k.name, other.name), times(theirs / mine));
-                    facts.insert(
-                        format!("{}.cost.{}", k.name, other.name),
-                        format!("{:+.0}%", (mine / theirs - 1.0) * 100.0),
-                    );
+                    // Rounded first, so that a tiny negative cost reads `+0%`, not `-0%`.
+                    let percent = ((mine / theirs - 1.0) * 100.0).round() + 0.0;
+                    facts.insert(format!("{}.cost.{}", k.name, other.name), format!("{percent:+.0}%"));
                 }
             }
         }
@@ -288,4 +287,51 @@ fn ceiling_table(ceiling: &CeilingStudy) -> String {
         let _ = writeln!(out, "| {vector} | {} |", cells.join(" | "));
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn committed(name: &str) -> Data {
+        Data::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/race").join(name)).unwrap()
+    }
+
+    #[test]
+    fn facts_are_computed_from_the_samples_not_copied() {
+        let Data::Race(race) = committed("classic.json") else { panic!("classic.json is a race") };
+        let median = |name: &str| race.kernels.iter().find(|k| k.name == name).unwrap().median_s.unwrap();
+        let facts = committed("classic.json").facts();
+        assert_eq!(facts["hoisted.vs.naive"], times(median("naive") / median("hoisted")));
+        assert_eq!(facts["hoisted.median"], duration(median("hoisted")));
+        assert!(facts["naive.cost.hoisted"].starts_with('+'), "{}", facts["naive.cost.hoisted"]);
+        assert_eq!(facts["scene.size"], "1000x1000");
+    }
+
+    #[test]
+    fn tables_keep_the_asked_rows_in_order_and_name_unknown_ones() {
+        let data = committed("classic.json");
+        let ask = |kernels: &str| data.table(&BTreeMap::from([("kernels".to_string(), kernels.to_string())]));
+        let table = ask("hoisted,naive").unwrap();
+        let rows: Vec<&str> = table.lines().filter(|l| l.starts_with("| `")).collect();
+        assert_eq!(rows.len(), 2);
+        assert!(rows[0].starts_with("| `hoisted`") && rows[1].starts_with("| `naive`"), "{table}");
+        assert!(table.starts_with("*Scene `classic`"), "every table carries its provenance: {table}");
+        assert!(ask("hoisted,nope").unwrap_err().contains("no kernel \"nope\""));
+        let bad = data.table(&BTreeMap::from([("part".to_string(), "caps".to_string())])).unwrap_err();
+        assert!(bad.contains("unknown option \"part\""), "{bad}");
+    }
+
+    #[test]
+    fn unpublishable_runs_are_refused() {
+        let Data::Race(mut race) = committed("classic.json") else { panic!("classic.json is a race") };
+        race.interrupted = true;
+        assert!(Data::Race(race.clone()).check().unwrap_err().contains("interrupted"));
+        race.interrupted = false;
+        race.provenance.debug_assertions = true;
+        assert!(Data::Race(race.clone()).check().unwrap_err().contains("only release timings"));
+        race.provenance.debug_assertions = false;
+        race.kernels[0].status = Status::Wrong;
+        assert!(Data::Race(race).check().unwrap_err().contains("cannot be quoted"));
+    }
 }
