@@ -47,6 +47,8 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let root = cli.root.unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../.."));
+    // `/repo`, not `/repo/crates/xtask/../..`, in messages.
+    let root = root.canonicalize().unwrap_or(root);
     let result = match cli.command {
         Command::DocsTables { check } => docs_tables(&root, check),
         Command::Facts { file } => facts(&root, &file),
