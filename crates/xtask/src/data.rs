@@ -103,12 +103,7 @@ impl Data {
                 }
             }
             Data::Ceiling(ceiling) => {
-                let p = &ceiling.provenance;
-                facts.insert("cpu".into(), p.cpu.clone());
-                facts.insert("date".into(), p.date.clone());
-                facts.insert("commit".into(), p.commit.clone());
-                facts.insert("rustc".into(), p.rustc.clone());
-                facts.insert("simd".into(), p.widest_simd().into());
+                machine_facts(&ceiling.provenance, &mut facts);
                 let mut best: BTreeMap<&str, f64> = BTreeMap::new();
                 for rate in &ceiling.rates {
                     facts.insert(
@@ -166,11 +161,8 @@ fn times(ratio: f64) -> String {
     format!("{ratio:.2}×")
 }
 
-fn provenance_facts(
-    p: &mandel_harness::provenance::Provenance,
-    f: &mandel_harness::report::FrameInfo,
-    facts: &mut BTreeMap<String, String>,
-) {
+/// Where and how a file was measured: `cpu`, `threads`, `date`, `commit`, `rustc`, `simd`, `device`.
+fn machine_facts(p: &mandel_harness::provenance::Provenance, facts: &mut BTreeMap<String, String>) {
     facts.insert("cpu".into(), p.cpu.clone());
     facts.insert("threads".into(), p.threads.to_string());
     facts.insert("date".into(), p.date.clone());
@@ -178,6 +170,15 @@ fn provenance_facts(
     facts.insert("rustc".into(), p.rustc.clone());
     facts.insert("simd".into(), p.widest_simd().into());
     facts.insert("device".into(), if p.devices.is_empty() { "none".into() } else { p.devices.join("; ") });
+}
+
+/// The machine's facts and the frame's: `scene`, `scene.size`, `scene.max_iter`, `scene.pixel_iterations`.
+fn provenance_facts(
+    p: &mandel_harness::provenance::Provenance,
+    f: &mandel_harness::report::FrameInfo,
+    facts: &mut BTreeMap<String, String>,
+) {
+    machine_facts(p, facts);
     facts.insert("scene".into(), f.scene.clone());
     facts.insert("scene.size".into(), format!("{}x{}", f.width, f.height));
     facts.insert("scene.max_iter".into(), thousands(u64::from(f.max_iter)));
