@@ -132,6 +132,7 @@ pub const CHECKS: &[CheckSpec] = &[
     CheckSpec { name: "metadata", check: check_metadata, needs_device: false },
     CheckSpec { name: "bad_buffers", check: check_bad_buffers, needs_device: true },
     CheckSpec { name: "iteration_limits", check: check_iteration_limits, needs_device: true },
+    CheckSpec { name: "long_orbits", check: check_long_orbits, needs_device: true },
     CheckSpec { name: "awkward_shapes", check: check_awkward_shapes, needs_device: true },
     CheckSpec { name: "every_pixel_written", check: check_every_pixel_written, needs_device: true },
     CheckSpec { name: "bands", check: check_bands, needs_device: true },
@@ -208,6 +209,83 @@ pub fn check_iteration_limits(kernel: &dyn MandelKernel) -> Outcome {
             kernel.name(),
             out[k]
         );
+    }
+    Ok(())
+}
+
+/// The iteration count a loop cap or watchdog budget is most likely to sit at: Mesa's llvmpipe
+/// stops every shader loop after 65,535 iterations (`LP_MAX_TGSI_LOOP_ITERATIONS`), so a GPU
+/// kernel that runs a whole orbit in one dispatch gets 65,535 where the reference counts on.
+pub const LOOP_CAP: u32 = 65_535;
+
+/// A frame of the long-orbit check: what it is for, its bounds, its size and its `max_iter`.
+pub struct LongOrbitFrame {
+    /// What its pixels are.
+    pub label: &'static str,
+    /// `[x_min, x_max, y_min, y_max]`.
+    pub bounds: [f64; 4],
+    /// `(width, height)`.
+    pub size: (u32, u32),
+    /// The iteration limit.
+    pub max_iter: u32,
+}
+
+/// The long-orbit check's frames in `precision`: 16 pixels, about 5 million pixel-iterations,
+/// so tens of milliseconds even for the naive rung. Near a parabolic point an orbit lingers
+/// before it escapes: c = 1/4 + e escapes after about pi/sqrt(e) iterations, c = -3/4 + ei after
+/// about pi/e. In f32 the rounded orbits near -3/4 mostly fall into cycles; the columns below
+/// were chosen (with the f32 reference) because some of their pixels escape late all the same.
+/// The check itself verifies, on the reference's counts, that every frame still has what it is
+/// here for: escapes after more than [`LOOP_CAP`] iterations, or interior pixels far beyond it.
+pub fn long_orbit_frames(precision: Precision) -> Vec<LongOrbitFrame> {
+    let frame = |label, bounds, size, max_iter| LongOrbitFrame { label, bounds, size, max_iter };
+    let mut frames = match precision {
+        Precision::F64 => vec![
+            // 104,717, 94,720, 87,129, 81,113, 76,192 iterations.
+            frame(
+                "slow escapes right of c = 1/4",
+                [0.2500000009, 0.2500000019, -1e-10, 0.0],
+                (5, 1),
+                300_000,
+            ),
+            // 78,540, 104,720 and 157,080 iterations: pi's digits, c = -3/4 + ei.
+            frame("slow escapes above c = -3/4", [-0.75, -0.7499999, 1e-5, 4e-5], (1, 3), 400_000),
+        ],
+        Precision::F32 => vec![
+            // 49,606, 16,755, 67,939, 240,987 iterations.
+            frame("slow escapes above c = -3/4", [-0.75, -0.7499999, 0.00018, 0.00019], (1, 4), 300_000),
+            // 46,668, 140,310, 31,259, 78,352 iterations.
+            frame("more slow escapes above c = -3/4", [-0.75, -0.7499999, 0.0002, 0.000202], (1, 4), 300_000),
+        ],
+    };
+    // Interior in both precisions: the main cardioid and the period-2 bulb.
+    frames.push(frame("interior of the main cardioid", [-0.3, 0.1, -0.2, 0.2], (2, 2), 1_000_000));
+    frames.push(frame("interior of the period-2 bulb", [-1.1, -0.9, -0.1, 0.1], (2, 2), 100_000));
+    frames
+}
+
+/// Orbits longer than any loop cap or watchdog budget: escapes after more than [`LOOP_CAP`]
+/// iterations, and interior pixels at `max_iter` 100,000 and 1,000,000 ([`long_orbit_frames`]).
+/// A kernel that stops its loop early (a GPU shader run in one dispatch on llvmpipe), keeps its
+/// count in 16 bits, or resumes an interrupted orbit from the wrong state fails here; the other
+/// checks use `max_iter` of at most a few thousand.
+pub fn check_long_orbits(kernel: &dyn MandelKernel) -> Outcome {
+    for spec in long_orbit_frames(kernel.precision()) {
+        let [x_min, x_max, y_min, y_max] = spec.bounds;
+        let frame = Frame::new(viewport(x_min, x_max, y_min, y_max, spec.size.0, spec.size.1), spec.max_iter);
+        let expected = cached_reference(&format!("long orbits: {}", spec.label), &frame, kernel.precision());
+        // The kit's own premise: a frame that no longer holds long orbits would prove nothing.
+        let long = expected.iter().any(|&n| n > LOOP_CAP);
+        if !long {
+            return fail!(
+                "the kit's long-orbit frame `{}` has no orbit longer than {LOOP_CAP} iterations in {} \
+                 (a bug in the kit, not in kernel `{}`)",
+                spec.label,
+                kernel.precision(),
+                kernel.name()
+            );
+        }
+        compare(kernel, &format!("long orbits: {}", spec.label), &frame, &expected)?;
     }
     Ok(())
 }
@@ -447,8 +525,8 @@ macro_rules! conformance {
                 fn kernel() -> ::std::boxed::Box<dyn $crate::__core::MandelKernel> {
                     ::std::boxed::Box::new($kernel)
                 }
-                $crate::conformance!(@tests metadata, bad_buffers, iteration_limits, awkward_shapes,
-                    every_pixel_written, bands, scenes, random_frames);
+                $crate::conformance!(@tests metadata, bad_buffers, iteration_limits, long_orbits,
+                    awkward_shapes, every_pixel_written, bands, scenes, random_frames);
             }
         )+
     };

@@ -6,8 +6,8 @@ use std::panic::RefUnwindSafe;
 use mandel_core::{escape_count, reference, Frame, Grid, KernelError, Precision, Real};
 use mandel_testkit::{
     check_all, check_awkward_shapes, check_bad_buffers, check_bands, check_every_pixel_written,
-    check_iteration_limits, check_metadata, check_named, check_random_frames, check_scenes, run, skip_line,
-    FnKernel, Outcome,
+    check_iteration_limits, check_long_orbits, check_metadata, check_named, check_random_frames,
+    check_scenes, run, skip_line, FnKernel, Outcome, LOOP_CAP,
 };
 
 /// Every test kernel here is one of these, varied by struct update (`TestKernel { exact: false, ..k }`).
@@ -273,6 +273,40 @@ fn a_kernel_that_overflows_at_the_largest_max_iter_is_rejected() {
     let k = wrong("too-many", one_iteration_too_many);
     let outcome = std::panic::catch_unwind(|| check_iteration_limits(&k));
     assert!(!matches!(outcome, Ok(Ok(()))), "iteration_limits accepted a kernel that overflows max_iter");
+}
+
+/// llvmpipe's bug, on the CPU: every loop stops after 65,535 iterations, so a slow escape or an
+/// interior pixel gets 65,535 however large `max_iter` is.
+fn capped_loop<R: Real>(grid: &Grid<R>, _: &Frame, out: &mut [u32]) {
+    each_pixel(grid, out, |i, j| escape_count(grid.cx(i), grid.cy(j), grid.max_iter().min(LOOP_CAP)));
+}
+
+#[test]
+fn a_loop_capped_at_65535_iterations_is_rejected_by_the_long_orbit_check_alone() {
+    for kernel in [wrong_in::<f64>("capped", capped_loop), wrong_in::<f32>("capped-f32", capped_loop)] {
+        // Every other check uses max_iter of a few thousand at most, and passes it...
+        assert_eq!(check_iteration_limits(&kernel), Ok(()));
+        assert_eq!(check_awkward_shapes(&kernel), Ok(()));
+        assert_eq!(check_bands(&kernel), Ok(()));
+        // ...so only orbits longer than the cap can see it, in both precisions.
+        assert_rejected(check_long_orbits(&kernel), kernel.name, "long_orbits");
+    }
+    // The reference passes, in both precisions: the frames still hold what they are there for.
+    for reference in mandel_core::reference_kernels() {
+        assert_eq!(check_long_orbits(&*reference), Ok(()));
+    }
+}
+
+/// Keeps its count in 16 bits, as a shader with a `u16` counter (or a packed state) would.
+fn sixteen_bit_count(grid: &Grid<f64>, _: &Frame, out: &mut [u32]) {
+    each_pixel(grid, out, |i, j| escape_count(grid.cx(i), grid.cy(j), grid.max_iter()) & 0xffff);
+}
+
+#[test]
+fn a_sixteen_bit_count_is_rejected_by_the_long_orbit_check() {
+    let kernel = wrong("sixteen-bits", sixteen_bit_count);
+    assert_eq!(check_iteration_limits(&kernel), Ok(()));
+    assert_rejected(check_long_orbits(&kernel), "sixteen-bits", "long_orbits");
 }
 
 #[test]
