@@ -24,17 +24,31 @@
 //! how many pixels differ.
 //!
 //! # Shape of a call
-//! One device per process (`device.rs`), created on first use and shared; one pipeline per
-//! precision, compiled once; per kernel, buffers sized for the largest tile so far, reused.
-//! Coordinates come from [`Grid::cx`] and [`Grid::cy`] on the CPU (a column and a row of them
-//! per tile, uploaded), so the GPU never evaluates `x_min + i*dx` itself. A frame larger than
-//! one binding or one dispatch, or whose worst-case work could trip an OS GPU watchdog, is cut
-//! into [`tiles`], each dispatched, waited for and read back into the caller's slice.
+//! One device per adapter (`device.rs`), created on first use and shared; one set of pipelines
+//! per shader variant, compiled once; per kernel, buffers sized for the largest tile so far,
+//! reused. Coordinates come from [`Grid::cx`] and [`Grid::cy`] on the CPU (a column and a row
+//! of them per tile, uploaded), so the GPU never evaluates `x_min + i*dx` itself. A frame larger
+//! than one binding or one dispatch, or whose worst-case work could trip an OS GPU watchdog, is
+//! cut into [`tiles`], each computed, waited for and read back into the caller's slice.
+//!
+//! # Any `max_iter`: resumable dispatches
+//! No invocation runs more than [`tiles::CHUNK`] iterations in one dispatch: llvmpipe stops
+//! every shader loop after 65,535 iterations, and an OS watchdog resets a GPU whose dispatch
+//! runs too long. A pixel whose orbit outlives its chunk saves z (its count is already in the
+//! output) and joins a list of live pixels; the next dispatch, sized on the GPU from the list's
+//! length (`dispatch_workgroups_indirect`), resumes exactly those pixels from their saved state,
+//! and appends the ones still live to a second list, and so on until no pixel is live. Finished
+//! pixels are never dispatched again, and the live ones are packed into full workgroups however
+//! scattered they are in the frame. Resuming changes no count: the state is z itself, and the
+//! squares the next iteration needs are recomputed from it with the same rounded operations
+//! that produced them (the shader's `iterate` says so where it does it). A frame whose
+//! `max_iter` fits in one chunk is one dispatch per tile, as before, and keeps no state.
 
 mod device;
 mod shader;
 pub mod tiles;
 
+use std::borrow::Cow;
 use std::marker::PhantomData;
 use std::sync::{Mutex, MutexGuard};
 
@@ -43,11 +57,19 @@ use mandel_core::{
 };
 
 pub use shader::{Arithmetic, GpuReal};
-use tiles::{Tile, TileLimits, WORKGROUP};
+use tiles::{Shape, Tile, TileLimits, TILE_SHAPE};
+
+/// The most `prepare` + `resume` steps one submission holds: between submissions the host
+/// reads how many pixels are live. Fewer steps are submitted at first (the count doubles from
+/// one), when the live pixels' worst-case work would exceed the dispatch budget
+/// ([`tiles::MAX_ITERATIONS_PER_DISPATCH`]), or when no orbit could need more.
+const MAX_STEPS: u64 = 64;
 
 /// The GPU kernel in precision `R`: `gpu-f32` or `gpu-f64`.
 pub struct Gpu<R: GpuReal> {
+    name: Cow<'static, str>,
     arithmetic: Arithmetic,
+    shape: Shape,
     /// `None`: the device's own limits.
     limits: Option<TileLimits>,
     buffers: Mutex<Option<Buffers<R>>>,
@@ -56,7 +78,7 @@ pub struct Gpu<R: GpuReal> {
 
 /// The f32 kernel.
 pub type GpuF32 = Gpu<f32>;
-/// The f64 kernel (where the adapter offers 64-bit floats).
+/// The f64 kernel (where an adapter offers 64-bit floats).
 pub type GpuF64 = Gpu<f64>;
 
 /// The kernels this crate exports (discovered by the harness).
@@ -74,7 +96,9 @@ impl<R: GpuReal> Gpu<R> {
     /// The kernel, tiling frames by the device's limits.
     pub fn new() -> Self {
         Gpu {
+            name: Cow::Borrowed(R::KERNEL_NAME),
             arithmetic: Arithmetic::Opaque,
+            shape: TILE_SHAPE,
             limits: None,
             buffers: Mutex::new(None),
             precision: PhantomData,
@@ -85,24 +109,36 @@ impl<R: GpuReal> Gpu<R> {
     /// driver may fuse and reorder. Not exact; it exists to measure what exactness costs
     /// (`just gpu-cost`), and is not among the kernels the race discovers.
     pub fn plain() -> Self {
-        Gpu { arithmetic: Arithmetic::Plain, ..Gpu::new() }
+        Gpu { name: Cow::Borrowed(R::PLAIN_NAME), arithmetic: Arithmetic::Plain, ..Gpu::new() }
     }
 
-    /// The kernel with smaller tiles than the device needs: how the tests cover tiling without
-    /// frames of gigabytes.
+    /// The kernel with smaller tiles or chunks than the device needs: how the tests cover
+    /// tiling and resumed orbits without frames of gigabytes or orbits of millions.
     pub fn with_tile_limits(limits: TileLimits) -> Self {
         Gpu { limits: Some(limits), ..Gpu::new() }
+    }
+
+    /// `gpu-f32-16x16`: the kernel with another workgroup shape for its `first` dispatch, to
+    /// measure which is better (`just gpu-shape`); exact, not discovered.
+    pub fn with_shape(shape: Shape) -> Self {
+        Gpu { name: Cow::Owned(format!("{}-{}", R::KERNEL_NAME, shape.name())), shape, ..Gpu::new() }
+    }
+
+    /// `gpu-f32-chunk-1024`: the kernel with another chunk, to measure which is better
+    /// (`just gpu-shape`); exact, not discovered.
+    pub fn with_chunk(chunk: u32) -> Self {
+        let limits =
+            TileLimits { chunk, max_pixels: u64::MAX, max_workgroups: u32::MAX, max_iterations: u64::MAX };
+        Gpu { name: Cow::Owned(format!("{}-chunk-{chunk}", R::KERNEL_NAME)), ..Gpu::with_tile_limits(limits) }
     }
 
     fn unavailable(&self, reason: String) -> KernelError {
         KernelError::Unavailable { kernel: self.name().into(), reason }
     }
 
-    /// The shared device, if it can run this precision.
+    /// The device for this precision, if there is one.
     fn ready(&self) -> Result<&'static device::Gpu, KernelError> {
-        let gpu = device::gpu().map_err(|reason| self.unavailable(reason))?;
-        gpu.supports::<R>().map_err(|reason| self.unavailable(reason))?;
-        Ok(gpu)
+        device::gpu_for::<R>().map_err(|reason| self.unavailable(reason))
     }
 
     fn buffers(&self) -> MutexGuard<'_, Option<Buffers<R>>> {
@@ -117,15 +153,12 @@ impl<R: GpuReal> Gpu<R> {
 
 impl<R: GpuReal> MandelKernel for Gpu<R> {
     fn name(&self) -> &str {
-        match self.arithmetic {
-            Arithmetic::Opaque => R::KERNEL_NAME,
-            Arithmetic::Plain => R::PLAIN_NAME,
-        }
+        &self.name
     }
     fn description(&self) -> &str {
         match (self.arithmetic, R::PRECISION) {
             (Arithmetic::Opaque, Precision::F32) => "A WGSL compute shader via wgpu, one pixel per invocation, every operation through an opaque identity so no driver can fuse or reorder it",
-            (Arithmetic::Opaque, Precision::F64) => "The same shader in f64, on adapters that offer 64-bit floats",
+            (Arithmetic::Opaque, Precision::F64) => "The same shader in f64, on an adapter that offers 64-bit floats",
             (Arithmetic::Plain, _) => "The GPU shader with plain arithmetic, which the driver may fuse and reorder: not exact",
         }
     }
@@ -161,7 +194,7 @@ impl<R: GpuReal> MandelKernel for Gpu<R> {
     fn compute(&self, frame: &Frame, out: &mut [u32]) -> Result<(), KernelError> {
         let grid = Grid::<R>::checked(frame, out)?;
         let gpu = self.ready()?;
-        let pipeline = gpu.pipeline::<R>(self.arithmetic).map_err(KernelError::Device)?;
+        let pipelines = gpu.pipelines::<R>(self.arithmetic, self.shape).map_err(KernelError::Device)?;
         let device_limits = TileLimits::for_device(
             gpu.limits.max_storage_buffer_binding_size,
             gpu.limits.max_buffer_size,
@@ -169,15 +202,19 @@ impl<R: GpuReal> MandelKernel for Gpu<R> {
         );
         let limits = self.limits.map_or(device_limits, |asked| asked.within(device_limits));
         let height = grid.rows().len() as u32;
-        let (columns, rows) = tiles::tile_size(grid.width(), height, grid.max_iter(), &limits);
+        let (columns, rows) = tiles::tile_size(grid.width(), height, grid.max_iter(), &limits, self.shape);
+        // Only orbits longer than one chunk are resumed: shorter frames keep no state.
+        let resumable = grid.max_iter() > limits.chunk_for(grid.max_iter());
+        let capacity = if resumable { columns * rows } else { 0 };
         let mut guard = self.buffers();
-        if guard.as_ref().is_none_or(|b| !b.fits(columns, rows)) {
+        if guard.as_ref().is_none_or(|b| !b.fits(columns, rows, capacity)) {
             *guard = None; // free the old ones before asking for more
-            *guard = Some(Buffers::new(gpu, pipeline, columns, rows).map_err(KernelError::Device)?);
+            *guard =
+                Some(Buffers::new(gpu, &pipelines, columns, rows, capacity).map_err(KernelError::Device)?);
         }
         let buffers = guard.as_mut().expect("just made");
-        for tile in tiles::tiles(grid.width(), height, grid.max_iter(), &limits) {
-            if let Err(error) = buffers.dispatch(gpu, pipeline, &grid, tile, out) {
+        for tile in tiles::tiles(grid.width(), height, grid.max_iter(), &limits, self.shape) {
+            if let Err(error) = buffers.run(gpu, &pipelines, &grid, tile, &limits, self.shape, out) {
                 // A failed dispatch may leave the read-back buffer mapped: start afresh next time.
                 *guard = None;
                 return Err(KernelError::Device(error));
@@ -240,25 +277,53 @@ struct Params {
     max_iter: u32,
     /// Always 0: the opaque identity's key, which the shader compiler must not know.
     zero: u32,
+    /// The most iterations one invocation runs.
+    chunk: u32,
+    /// The most workgroups along one dimension of a dispatch.
+    max_groups: u32,
+    /// The list of live pixels `resume` reads (0 or 1); it appends to the other.
+    reads: u32,
+    pad: u32,
 }
 
-/// One kernel's device buffers and their bind group, for tiles of up to `columns` x `rows`.
+/// One kernel's device buffers and their bind groups, for tiles of up to `columns` x `rows`,
+/// and up to `capacity` live pixels (0 when no orbit outlives its first chunk).
 struct Buffers<R> {
     columns: u32,
     rows: u32,
+    capacity: u32,
+    /// Two `Params`, reading list 0 and list 1, `stride` bytes apart.
     params: wgpu::Buffer,
+    stride: u64,
     cx: wgpu::Buffer,
     cy: wgpu::Buffer,
     counts: wgpu::Buffer,
+    /// The live counts of the two lists (`struct Control`).
+    control: wgpu::Buffer,
+    /// The control counts and the counts, copied for the CPU to read.
     read_back: wgpu::Buffer,
-    bind_group: wgpu::BindGroup,
+    /// `first` and `resume` bind groups, by the list `resume` reads.
+    main: [wgpu::BindGroup; 2],
+    /// `prepare` bind groups, likewise.
+    prepare: [wgpu::BindGroup; 2],
+    /// The workgroups of the next `resume` dispatch, written by `prepare`.
+    next: wgpu::Buffer,
     /// Host copies of a tile's coordinates, kept to avoid allocating per call.
     cx_host: Vec<R>,
     cy_host: Vec<R>,
 }
 
+/// Bytes before the counts in the read-back buffer: the two live counts.
+const CONTROL_BYTES: u64 = 8;
+
 impl<R: GpuReal> Buffers<R> {
-    fn new(gpu: &device::Gpu, pipeline: &device::Pipeline, columns: u32, rows: u32) -> Result<Self, String> {
+    fn new(
+        gpu: &device::Gpu,
+        pipelines: &device::Pipelines,
+        columns: u32,
+        rows: u32,
+        capacity: u32,
+    ) -> Result<Self, String> {
         let errors = gpu.capture_errors();
         let make = |label: &str, bytes: u64, usage: wgpu::BufferUsages| {
             gpu.device.create_buffer(&wgpu::BufferDescriptor {
@@ -270,54 +335,94 @@ impl<R: GpuReal> Buffers<R> {
             })
         };
         let real = size_of::<R>() as u64;
-        let pixels = u64::from(columns) * u64::from(rows) * 4;
+        let pixels = u64::from(columns) * u64::from(rows);
+        // Bindings may not be empty: without resumed orbits, one unused slot.
+        let slots = u64::from(capacity.max(1));
         let storage = wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_DST;
-        let params = make(
-            "params",
-            size_of::<Params>() as u64,
-            wgpu::BufferUsages::UNIFORM | wgpu::BufferUsages::COPY_DST,
-        );
+        let stride = (size_of::<Params>() as u64)
+            .next_multiple_of(u64::from(gpu.limits.min_uniform_buffer_offset_alignment));
+        let params = make("params", stride * 2, wgpu::BufferUsages::UNIFORM | wgpu::BufferUsages::COPY_DST);
         let cx = make("cx", u64::from(columns) * real, storage);
         let cy = make("cy", u64::from(rows) * real, storage);
-        let counts = make("counts", pixels, wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_SRC);
-        let read_back =
-            make("read-back", pixels, wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST);
-        let bind_group = gpu.device.create_bind_group(&wgpu::BindGroupDescriptor {
-            label: Some(R::KERNEL_NAME),
-            layout: &pipeline.bindings,
-            entries: &[
-                wgpu::BindGroupEntry { binding: 0, resource: params.as_entire_binding() },
-                wgpu::BindGroupEntry { binding: 1, resource: cx.as_entire_binding() },
-                wgpu::BindGroupEntry { binding: 2, resource: cy.as_entire_binding() },
-                wgpu::BindGroupEntry { binding: 3, resource: counts.as_entire_binding() },
-            ],
+        let counts = make("counts", pixels * 4, wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_SRC);
+        let state = make("state", slots * 2 * real, wgpu::BufferUsages::STORAGE);
+        let lists = make("lists", slots * 2 * 4, wgpu::BufferUsages::STORAGE);
+        let control = make("control", CONTROL_BYTES, storage | wgpu::BufferUsages::COPY_SRC);
+        let next = make("next", 12, wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::INDIRECT);
+        let read_back = make(
+            "read-back",
+            CONTROL_BYTES + pixels * 4,
+            wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
+        );
+        let params_for = |reads: u64| {
+            wgpu::BindingResource::Buffer(wgpu::BufferBinding {
+                buffer: &params,
+                offset: reads * stride,
+                size: wgpu::BufferSize::new(size_of::<Params>() as u64),
+            })
+        };
+        let entry = |binding, resource| wgpu::BindGroupEntry { binding, resource };
+        let main = [0, 1].map(|reads| {
+            gpu.device.create_bind_group(&wgpu::BindGroupDescriptor {
+                label: Some(R::KERNEL_NAME),
+                layout: &pipelines.main,
+                entries: &[
+                    entry(0, params_for(reads)),
+                    entry(1, cx.as_entire_binding()),
+                    entry(2, cy.as_entire_binding()),
+                    entry(3, counts.as_entire_binding()),
+                    entry(4, state.as_entire_binding()),
+                    entry(5, lists.as_entire_binding()),
+                    entry(6, control.as_entire_binding()),
+                ],
+            })
+        });
+        let prepare = [0, 1].map(|reads| {
+            gpu.device.create_bind_group(&wgpu::BindGroupDescriptor {
+                label: Some(R::KERNEL_NAME),
+                layout: &pipelines.control,
+                entries: &[
+                    entry(0, params_for(reads)),
+                    entry(6, control.as_entire_binding()),
+                    entry(7, next.as_entire_binding()),
+                ],
+            })
         });
         errors.check().map_err(|e| format!("cannot allocate buffers for tiles of {columns}x{rows}: {e}"))?;
         Ok(Buffers {
             columns,
             rows,
+            capacity,
             params,
+            stride,
             cx,
             cy,
             counts,
+            control,
             read_back,
-            bind_group,
+            main,
+            prepare,
+            next,
             cx_host: Vec::with_capacity(columns as usize),
             cy_host: Vec::with_capacity(rows as usize),
         })
     }
 
-    fn fits(&self, columns: u32, rows: u32) -> bool {
-        columns <= self.columns && rows <= self.rows
+    fn fits(&self, columns: u32, rows: u32, capacity: u32) -> bool {
+        columns <= self.columns && rows <= self.rows && capacity <= self.capacity
     }
 
-    /// Computes one tile and copies its counts into `out` (the whole frame's buffer).
-    fn dispatch(
+    /// Computes one tile, in as many submissions as its orbits need, and copies its counts into
+    /// `out` (the whole frame's buffer).
+    #[allow(clippy::too_many_arguments)]
+    fn run(
         &mut self,
         gpu: &device::Gpu,
-        pipeline: &device::Pipeline,
+        pipelines: &device::Pipelines,
         grid: &Grid<R>,
         tile: Tile,
+        limits: &TileLimits,
+        shape: Shape,
         out: &mut [u32],
     ) -> Result<(), String> {
         let first_row = grid.rows().start + tile.y;
@@ -325,28 +430,106 @@ impl<R: GpuReal> Buffers<R> {
         self.cx_host.extend((tile.x..tile.x + tile.width).map(|i| grid.cx(i)));
         self.cy_host.clear();
         self.cy_host.extend((first_row..first_row + tile.height).map(|j| grid.cy(j)));
-        let params = Params { width: tile.width, height: tile.height, max_iter: grid.max_iter(), zero: 0 };
-
-        // ANCHOR: dispatch
-        let errors = gpu.capture_errors();
-        gpu.queue.write_buffer(&self.params, 0, bytemuck::bytes_of(&params));
+        let max_iter = grid.max_iter();
+        let chunk = limits.chunk_for(max_iter);
+        let params = |reads| Params {
+            width: tile.width,
+            height: tile.height,
+            max_iter,
+            zero: 0,
+            chunk,
+            max_groups: gpu.limits.max_compute_workgroups_per_dimension,
+            reads,
+            pad: 0,
+        };
+        gpu.queue.write_buffer(&self.params, 0, bytemuck::bytes_of(&params(0)));
+        gpu.queue.write_buffer(&self.params, self.stride, bytemuck::bytes_of(&params(1)));
         gpu.queue.write_buffer(&self.cx, 0, bytemuck::cast_slice(&self.cx_host));
         gpu.queue.write_buffer(&self.cy, 0, bytemuck::cast_slice(&self.cy_host));
+        gpu.queue.write_buffer(&self.control, 0, &[0; CONTROL_BYTES as usize]);
+
+        let pixels = u64::from(tile.width) * u64::from(tile.height);
+        // Steps after `first` that the longest orbit could need: ceil(max_iter / chunk) - 1.
+        let mut remaining = u64::from(max_iter.saturating_sub(1) / chunk);
+        // How many steps one submission may hold while `live` pixels may each run a chunk.
+        let budget =
+            |live: u64| (limits.max_iterations / (live * u64::from(chunk)).max(1)).clamp(1, MAX_STEPS);
+        // The list the live pixels are in: `first` appends to list 0.
+        let mut current = 0;
+        // ANCHOR: submissions
+        // The first submission: every pixel, and one step if an orbit could outlive its chunk.
+        // Later ones double the steps while pixels stay live, up to what the dispatch budget
+        // allows for them and what the longest orbit could still need: a step after the last
+        // live pixel finished costs a dispatch of nothing.
+        let mut steps = remaining.min(1);
+        let mut first = true;
+        loop {
+            let live = self.submit(gpu, pipelines, tile, shape, first, steps, &mut current)?;
+            remaining -= steps;
+            if live == 0 {
+                break;
+            }
+            if remaining == 0 {
+                return Err(format!("{live} pixels still live after max_iter iterations (a bug)"));
+            }
+            first = false;
+            steps = (steps * 2).clamp(1, budget(live)).min(remaining);
+        }
+        // ANCHOR_END: submissions
+        let bytes = pixels * 4;
+        let view =
+            self.read_back.slice(..CONTROL_BYTES + bytes).get_mapped_range().map_err(|e| e.to_string())?;
+        copy_tile(&view[CONTROL_BYTES as usize..], tile, grid.width(), out);
+        drop(view);
+        self.read_back.unmap();
+        Ok(())
+    }
+
+    /// One submission: the `first` dispatch if `first`, then `steps` pairs of `prepare` and
+    /// `resume`; waits for it and returns how many pixels are still live, with the read-back
+    /// buffer mapped when none is. `current` follows the list that holds the live pixels.
+    #[allow(clippy::too_many_arguments)]
+    fn submit(
+        &mut self,
+        gpu: &device::Gpu,
+        pipelines: &device::Pipelines,
+        tile: Tile,
+        shape: Shape,
+        first: bool,
+        steps: u64,
+        current: &mut usize,
+    ) -> Result<u64, String> {
         let bytes = u64::from(tile.width) * u64::from(tile.height) * 4;
+        // ANCHOR: dispatch
+        let errors = gpu.capture_errors();
         let mut encoder = gpu.device.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: None });
         {
             let mut pass = encoder
                 .begin_compute_pass(&wgpu::ComputePassDescriptor { label: None, timestamp_writes: None });
-            pass.set_pipeline(&pipeline.pipeline);
-            pass.set_bind_group(0, &self.bind_group, &[]);
-            pass.dispatch_workgroups(tile.width.div_ceil(WORKGROUP), tile.height.div_ceil(WORKGROUP), 1);
+            if first {
+                // Bind group 1 reads list 1 and appends to list 0; `first` reads no list.
+                pass.set_pipeline(&pipelines.first);
+                pass.set_bind_group(0, &self.main[1], &[]);
+                pass.dispatch_workgroups(tile.width.div_ceil(shape.x), tile.height.div_ceil(shape.y), 1);
+                *current = 0;
+            }
+            for _ in 0..steps {
+                pass.set_pipeline(&pipelines.prepare);
+                pass.set_bind_group(0, &self.prepare[*current], &[]);
+                pass.dispatch_workgroups(1, 1, 1);
+                pass.set_pipeline(&pipelines.resume);
+                pass.set_bind_group(0, &self.main[*current], &[]);
+                pass.dispatch_workgroups_indirect(&self.next, 0);
+                *current = 1 - *current;
+            }
         }
-        encoder.copy_buffer_to_buffer(&self.counts, 0, &self.read_back, 0, bytes);
+        encoder.copy_buffer_to_buffer(&self.control, 0, &self.read_back, 0, CONTROL_BYTES);
+        encoder.copy_buffer_to_buffer(&self.counts, 0, &self.read_back, CONTROL_BYTES, bytes);
         let submission = gpu.queue.submit([encoder.finish()]);
         // ANCHOR_END: dispatch
 
         let (sender, receiver) = std::sync::mpsc::channel();
-        self.read_back.slice(..bytes).map_async(wgpu::MapMode::Read, move |mapped| {
+        self.read_back.slice(..CONTROL_BYTES + bytes).map_async(wgpu::MapMode::Read, move |mapped| {
             let _ = sender.send(mapped);
         });
         let polled =
@@ -365,12 +548,15 @@ impl<R: GpuReal> Buffers<R> {
             }
         };
         mapped.map_err(|e| format!("reading the counts back: {e}"))?;
-        {
-            let view = self.read_back.slice(..bytes).get_mapped_range().map_err(|e| e.to_string())?;
-            copy_tile(&view, tile, grid.width(), out);
+        let live = {
+            let view = self.read_back.slice(..CONTROL_BYTES).get_mapped_range().map_err(|e| e.to_string())?;
+            let word = &view[*current * 4..*current * 4 + 4];
+            u64::from(u32::from_ne_bytes([word[0], word[1], word[2], word[3]]))
+        };
+        if live > 0 {
+            self.read_back.unmap();
         }
-        self.read_back.unmap();
-        Ok(())
+        Ok(live)
     }
 }
 

@@ -2,6 +2,8 @@
 
 use mandel_core::Real;
 
+use crate::tiles::{Shape, LIST_WORKGROUP};
+
 /// The template both shaders are made from (`src/mandel.wgsl`).
 const TEMPLATE: &str = include_str!("mandel.wgsl");
 
@@ -57,7 +59,7 @@ mod sealed {
 }
 
 /// How the shader does its arithmetic.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Arithmetic {
     /// Every operation through the opaque identity: rounded on its own, bit-exact.
     Opaque,
@@ -67,8 +69,8 @@ pub enum Arithmetic {
 }
 
 // ANCHOR: source
-/// The shader for `R`.
-pub fn source<R: GpuReal>(arithmetic: Arithmetic) -> String {
+/// The shader for `R`, whose `first` dispatch has workgroups of `shape`.
+pub fn source<R: GpuReal>(arithmetic: Arithmetic, shape: Shape) -> String {
     let opaque = "return bitcast<{real}>(bitcast<{bits}>(x) ^ {zero});";
     let template = match arithmetic {
         Arithmetic::Opaque => TEMPLATE.to_string(),
@@ -77,7 +79,13 @@ pub fn source<R: GpuReal>(arithmetic: Arithmetic) -> String {
             TEMPLATE.replace(opaque, "return x;")
         }
     };
-    template.replace("{real}", R::WGSL).replace("{bits}", R::BITS).replace("{zero}", R::ZERO_BITS)
+    template
+        .replace("{real}", R::WGSL)
+        .replace("{bits}", R::BITS)
+        .replace("{zero}", R::ZERO_BITS)
+        .replace("{tile_x}", &shape.x.to_string())
+        .replace("{tile_y}", &shape.y.to_string())
+        .replace("{list}", &LIST_WORKGROUP.to_string())
 }
 // ANCHOR_END: source
 
@@ -90,13 +98,14 @@ mod tests {
         // naga, through wgpu, is the compiler every backend starts from.
         let f64_capabilities =
             wgpu::naga::valid::Capabilities::FLOAT64 | wgpu::naga::valid::Capabilities::SHADER_INT64;
+        let shape = Shape::SQUARE;
         for (source, capabilities) in [
-            (source::<f32>(Arithmetic::Opaque), wgpu::naga::valid::Capabilities::empty()),
-            (source::<f64>(Arithmetic::Opaque), f64_capabilities),
-            (source::<f32>(Arithmetic::Plain), wgpu::naga::valid::Capabilities::empty()),
-            (source::<f64>(Arithmetic::Plain), f64_capabilities),
+            (source::<f32>(Arithmetic::Opaque, shape), wgpu::naga::valid::Capabilities::empty()),
+            (source::<f64>(Arithmetic::Opaque, Shape::ROW_256), f64_capabilities),
+            (source::<f32>(Arithmetic::Plain, shape), wgpu::naga::valid::Capabilities::empty()),
+            (source::<f64>(Arithmetic::Plain, shape), f64_capabilities),
         ] {
-            for placeholder in ["{real}", "{bits}", "{zero}"] {
+            for placeholder in ["{real}", "{bits}", "{zero}", "{tile_x}", "{tile_y}", "{list}"] {
                 assert!(!source.contains(placeholder), "{placeholder} left in the shader");
             }
             let module = wgpu::naga::front::wgsl::parse_str(&source)
@@ -110,15 +119,27 @@ mod tests {
     #[test]
     fn every_float_operation_of_the_step_is_opaque() {
         // The loop's arithmetic lines: each product, sum and difference is wrapped.
-        let f64_opaque = source::<f64>(Arithmetic::Opaque);
+        let shape = Shape::SQUARE;
+        let f64_opaque = source::<f64>(Arithmetic::Opaque, shape);
         assert!(f64_opaque.contains("bitcast<f64>(bitcast<u64>(x) ^ u64(params.zero))"), "{f64_opaque}");
-        assert!(!source::<f32>(Arithmetic::Plain).contains("bitcast"));
-        let source = source::<f32>(Arithmetic::Opaque);
+        assert!(!source::<f32>(Arithmetic::Plain, shape).contains("bitcast"));
+        let source = source::<f32>(Arithmetic::Opaque, shape);
         assert!(source.contains("bitcast<f32>(bitcast<u32>(x) ^ params.zero)"), "{source}");
         for line in ["opaque(zr * zi)", "opaque(opaque(p + p) + ci)", "opaque(opaque(zr2 - zi2) + cr)"] {
             assert!(source.contains(line), "{line}");
         }
         assert!(source.contains("opaque(zr * zr)") && source.contains("opaque(zi * zi)"));
         assert!(source.contains("opaque(zr2 + zi2) > 4.0"));
+        // A resumed orbit's squares are recomputed through the identity too.
+        assert!(
+            source.contains("var zr2 = opaque(zr * zr);") && source.contains("var zi2 = opaque(zi * zi);")
+        );
+    }
+
+    #[test]
+    fn the_shapes_are_the_ones_asked_for() {
+        let source = source::<f32>(Arithmetic::Opaque, Shape::ROW_256);
+        assert!(source.contains("@workgroup_size(256, 1, 1)\nfn first"), "{source}");
+        assert!(source.contains(&format!("@workgroup_size({LIST_WORKGROUP}, 1, 1)\nfn resume")));
     }
 }
