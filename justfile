@@ -61,6 +61,18 @@ scaling *args:
 gpu-cost *args:
     cargo run --release -q -p mandel-harness --example gpu_cost -- "$@"
 
+# The GPU kernels' workgroup shape: the first dispatch in 16x16 blocks, 64x1 and 256x1 rows (`just gpu-shape classic --json gpu-shape.json`).
+gpu-shape *args:
+    cargo run --release -q -p mandel-harness --example gpu_shape -- "$@"
+
+# The GPU kernels' chunk: iterations per invocation per dispatch, 1,024 to 32,768, on long orbits (`just gpu-chunk [minibrot|slow-escapes]`).
+gpu-chunk *args:
+    cargo run --release -q -p mandel-harness --example gpu_chunk -- "$@"
+
+# On a machine with a real GPU: build, list, kernel-gpu's conformance tests (MANDEL_REQUIRE_ALL=1), the race and the GPU studies into docs/race/gpu-<adapter>*.json.
+gpu-device *args:
+    bash .ci/gpu-device "$@"
+
 # The add-a-kernel exercise's worked answer: hoisted with 1, 2, 4 and 8 scalar pixels in flight (docs/new-kernel.md).
 exercise *args:
     cargo run --release -q -p mandel-harness --example exercise -- "$@"

@@ -6,7 +6,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;
 
-use mandel_core::{Precision, Scene};
+use mandel_core::{Frame, Precision, Scene};
 use serde::{Deserialize, Serialize};
 
 use crate::output::PendingFile;
@@ -74,7 +74,18 @@ pub fn race_variants(
     contestants: &[Contestant],
     baseline: &str,
 ) -> Result<RaceReport, String> {
-    let frame = scene.frame();
+    race_variants_on(scene.name(), &scene.frame(), contestants, baseline)
+}
+
+/// The same on any frame, called `name` in the report (for studies of frames that are not
+/// scenes, such as `just gpu-chunk`'s long orbits).
+pub fn race_variants_on(
+    name: &str,
+    frame: &Frame,
+    contestants: &[Contestant],
+    baseline: &str,
+) -> Result<RaceReport, String> {
+    let frame = frame.clone();
     let with_f32 = contestants.iter().any(|c| c.kernel.precision() == Precision::F32);
     let references = References::compute(&frame, with_f32, &mut |_| {}).map_err(|e| e.to_string())?;
     let plan = RacePlan::STANDARD;
@@ -82,7 +93,7 @@ pub fn race_variants(
         race(contestants, &frame, &references, &plan, baseline, &AtomicBool::new(false), &mut |_| {});
     let mut devices: Vec<String> = contestants.iter().filter_map(|c| c.kernel.device()).collect();
     devices.dedup();
-    let frame_info = FrameInfo::new(scene.name(), &frame, references.pixel_iterations);
+    let frame_info = FrameInfo::new(name, &frame, references.pixel_iterations);
     Ok(RaceReport::new(frame_info, plan, baseline, outcome, Provenance::collect(devices)))
 }
 
