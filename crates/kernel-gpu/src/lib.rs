@@ -12,10 +12,9 @@
 //! identity the compiler cannot see through: the value's bits XORed with a zero that the shader
 //! reads from a uniform at run time. Nothing can be fused or moved across it, so each operation
 //! is rounded on its own, exactly as the contract says. `just gpu-cost` races it against the
-//! same shader with plain arithmetic; docs/gpu.md has what it measured on lavapipe (about a
-//! quarter to a third slower). The other route seen to work, SPIR-V decorated
-//! `NoContraction` (about 0% on lavapipe), needs wgpu's `unsafe` passthrough, Vulkan only, and
-//! this workspace forbids `unsafe`.
+//! same shader with plain arithmetic; docs/gpu.md has what it measured. The other route seen
+//! to work, SPIR-V decorated `NoContraction`, needs wgpu's `unsafe` passthrough, Vulkan only,
+//! and this workspace forbids `unsafe`.
 //!
 //! The identity cannot stop a device that flushes subnormal numbers to zero (many GPUs may;
 //! lavapipe does not), nor one that mishandles infinity. So each precision is tried once per

@@ -71,13 +71,13 @@ fn iterate(k: u32, cr: {real}, ci: {real}, z0: vec2<{real}>, n0: u32, to: u32) {
         zr2 = opaque(zr * zr);
         zi2 = opaque(zi * zi);
         if (opaque(zr2 + zi2) > 4.0) {
-            counts[k] = n;
-            return;
+            break;
         }
         n = n + 1u;
     }
     counts[k] = n;
-    if (n < params.max_iter) {
+    // Escaped (n < end), or at max_iter: done. Otherwise live: keep the state.
+    if (n == end && n < params.max_iter) {
         state[k] = vec2<{real}>(zr, zi);
         let capacity = arrayLength(&lists) / 2u;
         lists[to * capacity + atomicAdd(&control.live[to], 1u)] = k;

@@ -42,9 +42,9 @@ pub const LIST_WORKGROUP: u32 = 64;
 /// resumed by the next dispatch from its saved state. llvmpipe stops every shader loop after
 /// 65,535 iterations; chunks well under that keep each dispatch short on any driver.
 /// 4,096, chosen with `just gpu-chunk` (the book's GPU chapter has the table): on lavapipe,
-/// chunks of 1,024 were a third slower on long orbits (a dispatch costs about a millisecond
-/// there), and 16,384 or 32,768 no faster than 4,096, while they would cut a frame into more
-/// tiles (a dispatch's budget is pixels times chunk).
+/// chunks of 1,024 were slower on long orbits (each dispatch has a fixed cost), and 16,384 or
+/// 32,768 no faster than 4,096, while they would cut a frame into more tiles (a dispatch's
+/// budget is pixels times chunk).
 pub const CHUNK: u32 = 4096;
 
 /// The most pixels one tile holds whatever the device allows: 16 Mi counts, 64 MiB for the
