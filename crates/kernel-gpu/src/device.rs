@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
-use crate::shader::{Arithmetic, GpuReal};
+use crate::shader::{Arithmetic, Carrier, GpuReal};
 use crate::tiles::Shape;
 
 /// What to tell a person whose machine has no adapter.
@@ -27,9 +27,22 @@ pub struct Gpu {
     uncaptured: Arc<Mutex<Vec<String>>>,
     /// By shader variant, compiled on first use.
     pipelines: Mutex<HashMap<Variant, Result<Arc<Pipelines>, String>>>,
-    /// By precision: whether the opaque shader matched the reference on the probe frames here
-    /// (`Err` says how it did not), and how long compiling it and probing took.
-    pub exactness: [OnceLock<(Result<(), String>, Duration)>; 2],
+    /// By precision: what the probe frames showed here (compiled and run on first use).
+    pub exactness: [OnceLock<Probe>; 2],
+}
+
+/// What the probe frames showed for a precision on a device.
+#[derive(Clone, Debug)]
+pub struct Probe {
+    /// The float type the exact kernel computes in here.
+    pub carrier: Carrier,
+    /// `Ok` if the opaque shader matched the reference on every probe frame in `carrier`;
+    /// `Err` says how the native one did not.
+    pub exact: Result<(), String>,
+    /// Why the carrier is not the native one, if it is not.
+    pub note: Option<String>,
+    /// How long compiling and probing took.
+    pub took: Duration,
 }
 
 /// Which shader: its precision, its arithmetic and the shape of its `first` workgroups.
@@ -41,6 +54,8 @@ pub struct Variant {
     pub arithmetic: Arithmetic,
     /// The `first` dispatch's workgroup.
     pub shape: Shape,
+    /// The float type it computes in.
+    pub carrier: Carrier,
 }
 
 /// A compiled Mandelbrot shader: its three entry points and the layouts of their bindings.
@@ -205,23 +220,29 @@ impl Gpu {
         }
     }
 
-    /// The pipelines of the shader in `R` with `arithmetic` and `shape`, compiled on first use.
+    /// The pipelines of the shader in `R` with `arithmetic` and `shape`, computing in `carrier`,
+    /// compiled on first use.
     pub fn pipelines<R: GpuReal>(
         &self,
         arithmetic: Arithmetic,
         shape: Shape,
+        carrier: Carrier,
     ) -> Result<Arc<Pipelines>, String> {
-        let variant = Variant { precision: R::SLOT, arithmetic, shape };
+        let variant = Variant { precision: R::SLOT, arithmetic, shape, carrier };
         let mut pipelines = self.pipelines.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-        pipelines.entry(variant).or_insert_with(|| self.compile::<R>(arithmetic, shape).map(Arc::new)).clone()
+        pipelines.entry(variant).or_insert_with(|| self.compile::<R>(variant).map(Arc::new)).clone()
     }
 
-    fn compile<R: GpuReal>(&self, arithmetic: Arithmetic, shape: Shape) -> Result<Pipelines, String> {
+    fn compile<R: GpuReal>(&self, variant: Variant) -> Result<Pipelines, String> {
         self.supports::<R>()?;
+        if variant.carrier == Carrier::F64 {
+            self.supports::<f64>()?;
+        }
         let errors = self.capture_errors();
+        let source = crate::shader::source::<R>(variant.arithmetic, variant.shape, variant.carrier);
         let module = self.device.create_shader_module(wgpu::ShaderModuleDescriptor {
             label: Some(R::KERNEL_NAME),
-            source: wgpu::ShaderSource::Wgsl(Cow::Owned(crate::shader::source::<R>(arithmetic, shape))),
+            source: wgpu::ShaderSource::Wgsl(Cow::Owned(source)),
         });
         let buffer = |binding, ty| wgpu::BindGroupLayoutEntry {
             binding,

@@ -55,7 +55,7 @@ use mandel_core::{
     reference_counts, Availability, Frame, Grid, KernelError, MandelKernel, Precision, Viewport,
 };
 
-pub use shader::{Arithmetic, GpuReal};
+pub use shader::{Arithmetic, Carrier, GpuReal};
 use tiles::{Shape, Tile, TileLimits, TILE_SHAPE};
 
 /// The most `prepare` + `resume` steps one submission holds: between submissions the host
@@ -69,6 +69,8 @@ pub struct Gpu<R: GpuReal> {
     name: Cow<'static, str>,
     arithmetic: Arithmetic,
     shape: Shape,
+    /// `None`: the one the probe chose for this device.
+    carrier: Option<Carrier>,
     /// `None`: the device's own limits.
     limits: Option<TileLimits>,
     buffers: Mutex<Option<Buffers<R>>>,
@@ -98,6 +100,7 @@ impl<R: GpuReal> Gpu<R> {
             name: Cow::Borrowed(R::KERNEL_NAME),
             arithmetic: Arithmetic::Opaque,
             shape: TILE_SHAPE,
+            carrier: None,
             limits: None,
             buffers: Mutex::new(None),
             precision: PhantomData,
@@ -108,7 +111,22 @@ impl<R: GpuReal> Gpu<R> {
     /// driver may fuse and reorder. Not exact; it exists to measure what exactness costs
     /// (`just gpu-cost`), and is not among the kernels the race discovers.
     pub fn plain() -> Self {
-        Gpu { name: Cow::Borrowed(R::PLAIN_NAME), arithmetic: Arithmetic::Plain, ..Gpu::new() }
+        Gpu {
+            name: Cow::Borrowed(R::PLAIN_NAME),
+            arithmetic: Arithmetic::Plain,
+            carrier: Some(Carrier::Native),
+            ..Gpu::new()
+        }
+    }
+
+    /// The kernel computing in `carrier` whatever the probe chose (`gpu-f32-on-f64`: f32's
+    /// rounding on the f64 units, which the tests run on every device that has them).
+    pub fn with_carrier(carrier: Carrier) -> Self {
+        let name = match carrier {
+            Carrier::Native => Cow::Owned(format!("{}-native", R::KERNEL_NAME)),
+            Carrier::F64 => Cow::Owned(format!("{}-on-f64", R::KERNEL_NAME)),
+        };
+        Gpu { name, carrier: Some(carrier), ..Gpu::new() }
     }
 
     /// The kernel with smaller tiles or chunks than the device needs: how the tests cover
@@ -135,9 +153,13 @@ impl<R: GpuReal> Gpu<R> {
         KernelError::Unavailable { kernel: self.name().into(), reason }
     }
 
-    /// The device for this precision, if there is one.
+    /// The device for this precision, if there is one (and offers the f64 carrier if asked).
     fn ready(&self) -> Result<&'static device::Gpu, KernelError> {
-        device::gpu_for::<R>().map_err(|reason| self.unavailable(reason))
+        let gpu = device::gpu_for::<R>().map_err(|reason| self.unavailable(reason))?;
+        if self.carrier == Some(Carrier::F64) {
+            gpu.supports::<f64>().map_err(|reason| self.unavailable(reason))?;
+        }
+        Ok(gpu)
     }
 
     fn buffers(&self) -> MutexGuard<'_, Option<Buffers<R>>> {
@@ -166,7 +188,18 @@ impl<R: GpuReal> MandelKernel for Gpu<R> {
     }
     fn is_exact(&self) -> bool {
         // Where the device is missing, the kernel does not run, and promises what it would.
-        self.arithmetic == Arithmetic::Opaque && self.ready().map_or(true, |gpu| exact_on::<R>(gpu).is_ok())
+        self.arithmetic == Arithmetic::Opaque
+            && self.ready().map_or(true, |gpu| {
+                let probe = probe::<R>(gpu);
+                // A carrier forced other than the one the probe chose is the probe's to judge
+                // only when it is the native one: the f64 carrier is exact by construction
+                // where it runs (and the kit checks it).
+                match self.carrier {
+                    Some(Carrier::F64) => true,
+                    Some(Carrier::Native) => probe.carrier == Carrier::Native && probe.exact.is_ok(),
+                    None => probe.exact.is_ok(),
+                }
+            })
     }
     fn availability(&self) -> Availability {
         match self.ready() {
@@ -177,23 +210,29 @@ impl<R: GpuReal> MandelKernel for Gpu<R> {
     }
     fn device(&self) -> Option<String> {
         let gpu = self.ready().ok()?;
-        let (exact, ready_in) = probe::<R>(gpu);
-        let verdict = match exact {
-            Err(why) if self.arithmetic == Arithmetic::Opaque => format!("; not exact here: {why}"),
-            _ => String::new(),
-        };
+        let probe = probe::<R>(gpu);
+        let mut verdict = String::new();
+        if self.arithmetic == Arithmetic::Opaque {
+            if let Err(why) = &probe.exact {
+                verdict = format!("; not exact here: {why}");
+            } else if let (None, Some(note)) = (self.carrier, &probe.note) {
+                verdict = format!("; {note}");
+            }
+        }
         Some(format!(
             "{}; device set up in {:.0} ms, the {} shader compiled and self-checked in {:.0} ms{verdict}",
             gpu.describe(),
             gpu.set_up.as_secs_f64() * 1e3,
             R::WGSL,
-            ready_in.as_secs_f64() * 1e3
+            probe.took.as_secs_f64() * 1e3
         ))
     }
     fn compute(&self, frame: &Frame, out: &mut [u32]) -> Result<(), KernelError> {
         let grid = Grid::<R>::checked(frame, out)?;
         let gpu = self.ready()?;
-        let pipelines = gpu.pipelines::<R>(self.arithmetic, self.shape).map_err(KernelError::Device)?;
+        let carrier = self.carrier.unwrap_or_else(|| probe::<R>(gpu).carrier);
+        let pipelines =
+            gpu.pipelines::<R>(self.arithmetic, self.shape, carrier).map_err(KernelError::Device)?;
         let device_limits = TileLimits::for_device(
             gpu.limits.max_storage_buffer_binding_size,
             gpu.limits.max_buffer_size,
@@ -206,10 +245,12 @@ impl<R: GpuReal> MandelKernel for Gpu<R> {
         let resumable = grid.max_iter() > limits.chunk_for(grid.max_iter());
         let capacity = if resumable { columns * rows } else { 0 };
         let mut guard = self.buffers();
-        if guard.as_ref().is_none_or(|b| !b.fits(columns, rows, capacity)) {
+        if guard.as_ref().is_none_or(|b| !b.fits(columns, rows, capacity, carrier)) {
             *guard = None; // free the old ones before asking for more
-            *guard =
-                Some(Buffers::new(gpu, &pipelines, columns, rows, capacity).map_err(KernelError::Device)?);
+            *guard = Some(
+                Buffers::new(gpu, &pipelines, columns, rows, capacity, carrier)
+                    .map_err(KernelError::Device)?,
+            );
         }
         let buffers = guard.as_mut().expect("just made");
         for tile in tiles::tiles(grid.width(), height, grid.max_iter(), &limits, self.shape) {
@@ -223,20 +264,16 @@ impl<R: GpuReal> MandelKernel for Gpu<R> {
     }
 }
 
-/// Whether the opaque shader follows the contract on this device, tried once per precision on
-/// frames where drivers are known to differ: orbits through subnormal numbers (which many GPUs
-/// flush to zero, and the opaque identity cannot prevent) and squares that overflow to
-/// infinity. Where it does not, the kernel declares itself inexact and the race shows by how
-/// much.
-fn exact_on<R: GpuReal>(gpu: &'static device::Gpu) -> Result<(), String> {
-    probe::<R>(gpu).0
-}
-
-/// The probe's verdict, and how long the first (and only) probe took: compiling the shader and
-/// its first dispatches, the one-off cost the race's first call no longer sees.
-fn probe<R: GpuReal>(gpu: &'static device::Gpu) -> (Result<(), String>, std::time::Duration) {
-    let probe = || -> Result<(), String> {
-        let kernel = Gpu::<R>::new();
+/// What the probe frames show for `R` on this device, tried once per precision on frames where
+/// drivers are known to differ: orbits through subnormal numbers (which many GPUs flush to zero,
+/// and the opaque identity cannot prevent) and squares that overflow to infinity. Where the
+/// native shader differs and the device has exact 64-bit floats and integers, an f32 kernel
+/// computes in f64 with every result rounded to f32 (`round32.wgsl`), probed the same way; where
+/// nothing passes, the kernel declares itself inexact and the race shows by how much. Also how
+/// long compiling and probing took: the one-off cost the race's first call no longer sees.
+fn probe<R: GpuReal>(gpu: &'static device::Gpu) -> device::Probe {
+    let probe_in = |carrier: Carrier| -> Result<(), String> {
+        let kernel = Gpu::<R>::with_carrier(carrier);
         // ANCHOR: probe-frames
         let (tiny, huge) = match R::PRECISION {
             Precision::F32 => (1e-40, 1e38),
@@ -261,8 +298,24 @@ fn probe<R: GpuReal>(gpu: &'static device::Gpu) -> (Result<(), String>, std::tim
     gpu.exactness[R::SLOT]
         .get_or_init(|| {
             let started = std::time::Instant::now();
-            let verdict = probe();
-            (verdict, started.elapsed())
+            let native = probe_in(Carrier::Native);
+            let (carrier, exact, note) = match native {
+                Ok(()) => (Carrier::Native, Ok(()), None),
+                Err(why) if R::PRECISION == Precision::F32 && gpu.supports::<f64>().is_ok() => match probe_in(
+                    Carrier::F64,
+                ) {
+                    Ok(()) => (
+                        Carrier::F64,
+                        Ok(()),
+                        Some(format!(
+                            "f32 rounded on the f64 units, exactly: the f32 shader is not exact here ({why})"
+                        )),
+                    ),
+                    Err(_) => (Carrier::Native, Err(why), None),
+                },
+                Err(why) => (Carrier::Native, Err(why), None),
+            };
+            device::Probe { carrier, exact, note, took: started.elapsed() }
         })
         .clone()
 }
@@ -307,9 +360,13 @@ struct Buffers<R> {
     prepare: [wgpu::BindGroup; 2],
     /// The workgroups of the next `resume` dispatch, written by `prepare`.
     next: wgpu::Buffer,
-    /// Host copies of a tile's coordinates, kept to avoid allocating per call.
-    cx_host: Vec<R>,
-    cy_host: Vec<R>,
+    /// What the shader computes in (the coordinates' and the state's type).
+    carrier: Carrier,
+    /// Host copies of a tile's coordinates, in the carrier's bytes, kept to avoid allocating
+    /// per call.
+    cx_host: Vec<u8>,
+    cy_host: Vec<u8>,
+    precision: PhantomData<R>,
 }
 
 /// Bytes before the counts in the read-back buffer: the two live counts.
@@ -322,6 +379,7 @@ impl<R: GpuReal> Buffers<R> {
         columns: u32,
         rows: u32,
         capacity: u32,
+        carrier: Carrier,
     ) -> Result<Self, String> {
         let errors = gpu.capture_errors();
         let make = |label: &str, bytes: u64, usage: wgpu::BufferUsages| {
@@ -333,7 +391,7 @@ impl<R: GpuReal> Buffers<R> {
                 mapped_at_creation: false,
             })
         };
-        let real = size_of::<R>() as u64;
+        let real = carrier.size::<R>();
         let pixels = u64::from(columns) * u64::from(rows);
         // Bindings may not be empty: without resumed orbits, one unused slot.
         let slots = u64::from(capacity.max(1));
@@ -402,13 +460,15 @@ impl<R: GpuReal> Buffers<R> {
             main,
             prepare,
             next,
-            cx_host: Vec::with_capacity(columns as usize),
-            cy_host: Vec::with_capacity(rows as usize),
+            carrier,
+            cx_host: Vec::with_capacity(columns as usize * real as usize),
+            cy_host: Vec::with_capacity(rows as usize * real as usize),
+            precision: PhantomData,
         })
     }
 
-    fn fits(&self, columns: u32, rows: u32, capacity: u32) -> bool {
-        columns <= self.columns && rows <= self.rows && capacity <= self.capacity
+    fn fits(&self, columns: u32, rows: u32, capacity: u32, carrier: Carrier) -> bool {
+        columns <= self.columns && rows <= self.rows && capacity <= self.capacity && carrier == self.carrier
     }
 
     /// Computes one tile, in as many submissions as its orbits need, and copies its counts into
@@ -425,10 +485,15 @@ impl<R: GpuReal> Buffers<R> {
         out: &mut [u32],
     ) -> Result<(), String> {
         let first_row = grid.rows().start + tile.y;
+        let carrier = self.carrier;
         self.cx_host.clear();
-        self.cx_host.extend((tile.x..tile.x + tile.width).map(|i| grid.cx(i)));
+        for i in tile.x..tile.x + tile.width {
+            push_real(&mut self.cx_host, grid.cx(i), carrier);
+        }
         self.cy_host.clear();
-        self.cy_host.extend((first_row..first_row + tile.height).map(|j| grid.cy(j)));
+        for j in first_row..first_row + tile.height {
+            push_real(&mut self.cy_host, grid.cy(j), carrier);
+        }
         let max_iter = grid.max_iter();
         let chunk = limits.chunk_for(max_iter);
         let params = |reads| Params {
@@ -443,8 +508,8 @@ impl<R: GpuReal> Buffers<R> {
         };
         gpu.queue.write_buffer(&self.params, 0, bytemuck::bytes_of(&params(0)));
         gpu.queue.write_buffer(&self.params, self.stride, bytemuck::bytes_of(&params(1)));
-        gpu.queue.write_buffer(&self.cx, 0, bytemuck::cast_slice(&self.cx_host));
-        gpu.queue.write_buffer(&self.cy, 0, bytemuck::cast_slice(&self.cy_host));
+        gpu.queue.write_buffer(&self.cx, 0, &self.cx_host);
+        gpu.queue.write_buffer(&self.cy, 0, &self.cy_host);
         gpu.queue.write_buffer(&self.control, 0, &[0; CONTROL_BYTES as usize]);
 
         let pixels = u64::from(tile.width) * u64::from(tile.height);
@@ -556,6 +621,14 @@ impl<R: GpuReal> Buffers<R> {
             self.read_back.unmap();
         }
         Ok(live)
+    }
+}
+
+/// Appends `value` in the carrier's native-endian bytes: as it is, or widened to f64 (exactly).
+fn push_real<R: GpuReal>(out: &mut Vec<u8>, value: R, carrier: Carrier) {
+    match carrier {
+        Carrier::Native => out.extend_from_slice(bytemuck::bytes_of(&value)),
+        Carrier::F64 => out.extend_from_slice(&value.widen().to_ne_bytes()),
     }
 }
 

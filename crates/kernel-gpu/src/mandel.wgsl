@@ -1,7 +1,8 @@
-// The numeric contract on the GPU, in {real}. Generated into an f32 and an f64 shader by
-// kernel-gpu's `shader::source`: `{real}` is the float type, `{bits}` the unsigned integer of
-// the same width, `{zero}` a zero of that integer read from the uniform at run time, and
-// `{tile_x}`, `{tile_y}`, `{list}` the workgroup shapes.
+// The numeric contract on the GPU. Generated into an f32 and an f64 shader by kernel-gpu's
+// `shader::source`: `{real}` is the float type the arithmetic runs in, `{bits}` the unsigned
+// integer of the same width, `{zero}` a zero of that integer read from the uniform at run time,
+// `{narrow}` empty or `round32` (f32 computed on the f64 units, below), and `{tile_x}`,
+// `{tile_y}`, `{list}` the workgroup shapes.
 //
 // Every product, sum and difference goes through `opaque`, an identity the compiler cannot see
 // through (it XORs the bits with a value known only at run time), so no driver can fuse a
@@ -45,9 +46,10 @@ struct Control {
 
 // ANCHOR: opaque
 fn opaque(x: {real}) -> {real} {
-    return bitcast<{real}>(bitcast<{bits}>(x) ^ {zero});
+    return {narrow}(bitcast<{real}>(bitcast<{bits}>(x) ^ {zero}));
 }
 // ANCHOR_END: opaque
+{round32}
 
 // ANCHOR: step
 // Pixel `k` from iteration `n0` and state `z0`, for at most `params.chunk` iterations: writes

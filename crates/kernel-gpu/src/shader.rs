@@ -7,6 +7,29 @@ use crate::tiles::{Shape, LIST_WORKGROUP};
 /// The template both shaders are made from (`src/mandel.wgsl`).
 const TEMPLATE: &str = include_str!("mandel.wgsl");
 
+/// f32's rounding on the f64 units (`src/round32.wgsl`).
+const ROUND32: &str = include_str!("round32.wgsl");
+
+/// The float type the shader computes in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Carrier {
+    /// The kernel's own precision.
+    Native,
+    /// f64, with every result rounded to f32 (`round32`): f32 kernels on devices that flush
+    /// f32 subnormals to zero but have exact 64-bit floats and integers.
+    F64,
+}
+
+impl Carrier {
+    /// Bytes of one real in this carrier for a kernel in `R`.
+    pub fn size<R: GpuReal>(self) -> u64 {
+        match self {
+            Carrier::Native => size_of::<R>() as u64,
+            Carrier::F64 => 8,
+        }
+    }
+}
+
 /// A float type the GPU kernels compute in: `f32` or `f64`.
 pub trait GpuReal: Real + bytemuck::Pod + sealed::Sealed {
     /// The kernel's name.
@@ -25,6 +48,8 @@ pub trait GpuReal: Real + bytemuck::Pod + sealed::Sealed {
     const FEATURES_TEXT: &'static str;
     /// Which of the device's pipelines is this precision's.
     const SLOT: usize;
+    /// The value as an f64 (exactly: every f32 is an f64).
+    fn widen(self) -> f64;
 }
 
 impl GpuReal for f32 {
@@ -36,6 +61,9 @@ impl GpuReal for f32 {
     const FEATURES: wgpu::Features = wgpu::Features::empty();
     const FEATURES_TEXT: &'static str = "nothing";
     const SLOT: usize = 0;
+    fn widen(self) -> f64 {
+        f64::from(self)
+    }
 }
 
 // ANCHOR: f64
@@ -49,6 +77,9 @@ impl GpuReal for f64 {
     const FEATURES: wgpu::Features = wgpu::Features::SHADER_F64.union(wgpu::Features::SHADER_INT64);
     const FEATURES_TEXT: &'static str = "64-bit floats and integers (SHADER_F64, SHADER_INT64)";
     const SLOT: usize = 1;
+    fn widen(self) -> f64 {
+        self
+    }
 }
 // ANCHOR_END: f64
 
@@ -69,9 +100,9 @@ pub enum Arithmetic {
 }
 
 // ANCHOR: source
-/// The shader for `R`, whose `first` dispatch has workgroups of `shape`.
-pub fn source<R: GpuReal>(arithmetic: Arithmetic, shape: Shape) -> String {
-    let opaque = "return bitcast<{real}>(bitcast<{bits}>(x) ^ {zero});";
+/// The shader for `R`, whose `first` dispatch has workgroups of `shape`, computing in `carrier`.
+pub fn source<R: GpuReal>(arithmetic: Arithmetic, shape: Shape, carrier: Carrier) -> String {
+    let opaque = "return {narrow}(bitcast<{real}>(bitcast<{bits}>(x) ^ {zero}));";
     let template = match arithmetic {
         Arithmetic::Opaque => TEMPLATE.to_string(),
         Arithmetic::Plain => {
@@ -79,10 +110,18 @@ pub fn source<R: GpuReal>(arithmetic: Arithmetic, shape: Shape) -> String {
             TEMPLATE.replace(opaque, "return x;")
         }
     };
+    let (real, bits, zero, narrow, round32) = match carrier {
+        Carrier::Native => (R::WGSL, R::BITS, R::ZERO_BITS, "", ""),
+        Carrier::F64 => {
+            (<f64 as GpuReal>::WGSL, <f64 as GpuReal>::BITS, <f64 as GpuReal>::ZERO_BITS, "round32", ROUND32)
+        }
+    };
     template
-        .replace("{real}", R::WGSL)
-        .replace("{bits}", R::BITS)
-        .replace("{zero}", R::ZERO_BITS)
+        .replace("{round32}", round32)
+        .replace("{narrow}", narrow)
+        .replace("{real}", real)
+        .replace("{bits}", bits)
+        .replace("{zero}", zero)
         .replace("{tile_x}", &shape.x.to_string())
         .replace("{tile_y}", &shape.y.to_string())
         .replace("{list}", &LIST_WORKGROUP.to_string())
@@ -99,13 +138,17 @@ mod tests {
         let f64_capabilities =
             wgpu::naga::valid::Capabilities::FLOAT64 | wgpu::naga::valid::Capabilities::SHADER_INT64;
         let shape = Shape::SQUARE;
+        let native = Carrier::Native;
         for (source, capabilities) in [
-            (source::<f32>(Arithmetic::Opaque, shape), wgpu::naga::valid::Capabilities::empty()),
-            (source::<f64>(Arithmetic::Opaque, Shape::ROW_256), f64_capabilities),
-            (source::<f32>(Arithmetic::Plain, shape), wgpu::naga::valid::Capabilities::empty()),
-            (source::<f64>(Arithmetic::Plain, shape), f64_capabilities),
+            (source::<f32>(Arithmetic::Opaque, shape, native), wgpu::naga::valid::Capabilities::empty()),
+            (source::<f64>(Arithmetic::Opaque, Shape::ROW_256, native), f64_capabilities),
+            (source::<f32>(Arithmetic::Plain, shape, native), wgpu::naga::valid::Capabilities::empty()),
+            (source::<f64>(Arithmetic::Plain, shape, native), f64_capabilities),
+            (source::<f32>(Arithmetic::Opaque, shape, Carrier::F64), f64_capabilities),
         ] {
-            for placeholder in ["{real}", "{bits}", "{zero}", "{tile_x}", "{tile_y}", "{list}"] {
+            for placeholder in
+                ["{real}", "{bits}", "{zero}", "{tile_x}", "{tile_y}", "{list}", "{narrow}", "{round32}"]
+            {
                 assert!(!source.contains(placeholder), "{placeholder} left in the shader");
             }
             let module = wgpu::naga::front::wgsl::parse_str(&source)
@@ -119,12 +162,23 @@ mod tests {
     #[test]
     fn every_float_operation_of_the_step_is_opaque() {
         // The loop's arithmetic lines: each product, sum and difference is wrapped.
-        let shape = Shape::SQUARE;
-        let f64_opaque = source::<f64>(Arithmetic::Opaque, shape);
-        assert!(f64_opaque.contains("bitcast<f64>(bitcast<u64>(x) ^ u64(params.zero))"), "{f64_opaque}");
-        assert!(!source::<f32>(Arithmetic::Plain, shape).contains("bitcast"));
-        let source = source::<f32>(Arithmetic::Opaque, shape);
-        assert!(source.contains("bitcast<f32>(bitcast<u32>(x) ^ params.zero)"), "{source}");
+        let (shape, native) = (Shape::SQUARE, Carrier::Native);
+        let f64_opaque = source::<f64>(Arithmetic::Opaque, shape, native);
+        assert!(
+            f64_opaque.contains("return (bitcast<f64>(bitcast<u64>(x) ^ u64(params.zero)));"),
+            "{f64_opaque}"
+        );
+        assert!(!source::<f32>(Arithmetic::Plain, shape, native).contains("bitcast"));
+        // f32 on the f64 units: every result rounded to f32, and no f32 arithmetic left.
+        let on_f64 = source::<f32>(Arithmetic::Opaque, shape, Carrier::F64);
+        assert!(
+            on_f64.contains("return round32(bitcast<f64>(bitcast<u64>(x) ^ u64(params.zero)));"),
+            "{on_f64}"
+        );
+        assert!(!on_f64.contains("<f32>") && !on_f64.contains(": f32"), "{on_f64}");
+        let source = source::<f32>(Arithmetic::Opaque, shape, native);
+        assert!(source.contains("return (bitcast<f32>(bitcast<u32>(x) ^ params.zero));"), "{source}");
+        assert!(!source.contains("fn round32"));
         for line in ["opaque(zr * zi)", "opaque(opaque(p + p) + ci)", "opaque(opaque(zr2 - zi2) + cr)"] {
             assert!(source.contains(line), "{line}");
         }
@@ -138,7 +192,7 @@ mod tests {
 
     #[test]
     fn the_shapes_are_the_ones_asked_for() {
-        let source = source::<f32>(Arithmetic::Opaque, Shape::ROW_256);
+        let source = source::<f32>(Arithmetic::Opaque, Shape::ROW_256, Carrier::Native);
         assert!(source.contains("@workgroup_size(256, 1, 1)\nfn first"), "{source}");
         assert!(source.contains(&format!("@workgroup_size({LIST_WORKGROUP}, 1, 1)\nfn resume")));
     }

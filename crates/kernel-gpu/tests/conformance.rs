@@ -4,7 +4,7 @@
 //! adapter they print a loud SKIPPED line (a failure in CI).
 
 use kernel_gpu::tiles::{Shape, TileLimits};
-use kernel_gpu::{GpuF32, GpuF64};
+use kernel_gpu::{Carrier, GpuF32, GpuF64};
 
 /// Tiles of at most 100 pixels, dispatches of at most 2 x 2 workgroups, and orbits resumed
 /// every 997 iterations (a prime: the long orbits are resumed hundreds of times, and every
@@ -24,6 +24,9 @@ mandel_testkit::conformance!(
     f64_small_tiles => GpuF64::with_tile_limits(SMALL_TILES),
     f32_rows_of_64 => GpuF32::with_shape(Shape::ROW_64),
     f64_rows_of_256 => GpuF64::with_shape(Shape::ROW_256),
+    // f32's rounding on the f64 units, which gpu-f32 uses where the device flushes f32
+    // subnormals: checked wherever the device has 64-bit floats, whatever gpu-f32 chose.
+    f32_on_f64 => GpuF32::with_carrier(Carrier::F64),
 );
 
 /// Resumed every 3 iterations: every kit frame but the long orbits, which would take hundreds
