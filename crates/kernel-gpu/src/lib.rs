@@ -16,11 +16,13 @@
 //! to work, SPIR-V decorated `NoContraction`, needs wgpu's `unsafe` passthrough, Vulkan only,
 //! and this workspace forbids `unsafe`.
 //!
-//! The identity cannot stop a device that flushes subnormal numbers to zero (many GPUs may;
-//! lavapipe does not), nor one that mishandles infinity. So each precision is tried once per
-//! process on small probe frames of exactly those kinds; where the device differs from the
-//! reference, the kernel declares itself inexact, its device line says why, and the race shows
-//! how many pixels differ.
+//! The identity cannot stop a device that flushes subnormal numbers to zero (NVIDIA's Vulkan
+//! driver does in f32; lavapipe does not), nor one that mishandles infinity. So each precision
+//! is tried once per process on small probe frames of exactly those kinds. Where the f32 shader
+//! differs and the device has exact 64-bit floats and integers, `gpu-f32` computes in f64 and
+//! rounds every result to f32 in the shader ([`Carrier::F64`], `round32.wgsl`), probed the same
+//! way. Where nothing passes, the kernel declares itself inexact, its device line says why, and
+//! the race shows how many pixels differ.
 //!
 //! # Shape of a call
 //! One device per adapter (`device.rs`), created on first use and shared; one set of pipelines
