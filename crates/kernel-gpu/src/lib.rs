@@ -303,18 +303,18 @@ fn probe<R: GpuReal>(gpu: &'static device::Gpu) -> device::Probe {
             let native = probe_in(Carrier::Native);
             let (carrier, exact, note) = match native {
                 Ok(()) => (Carrier::Native, Ok(()), None),
-                Err(why) if R::PRECISION == Precision::F32 && gpu.supports::<f64>().is_ok() => match probe_in(
-                    Carrier::F64,
-                ) {
-                    Ok(()) => (
-                        Carrier::F64,
-                        Ok(()),
-                        Some(format!(
+                Err(why) if R::PRECISION == Precision::F32 && gpu.supports::<f64>().is_ok() => {
+                    match probe_in(Carrier::F64) {
+                        Ok(()) => (
+                            Carrier::F64,
+                            Ok(()),
+                            Some(format!(
                             "f32 rounded on the f64 units, exactly: the f32 shader is not exact here ({why})"
                         )),
-                    ),
-                    Err(_) => (Carrier::Native, Err(why), None),
-                },
+                        ),
+                        Err(_) => (Carrier::Native, Err(why), None),
+                    }
+                }
                 Err(why) => (Carrier::Native, Err(why), None),
             };
             device::Probe { carrier, exact, note, took: started.elapsed() }

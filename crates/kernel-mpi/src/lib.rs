@@ -503,7 +503,8 @@ mod tests {
         assert_eq!(command.get_program(), "mpirun");
         let joined = args.join(" ");
         assert!(joined.starts_with("-n 3 --bind-to none"), "{joined}");
-        assert!(joined.ends_with("--mca btl tcp,self /bin/w mpi-worker"), "{joined}");
+        assert!(joined.contains("--mca btl tcp,self"), "{joined}");
+        assert!(joined.ends_with("/bin/w mpi-worker"), "{joined}");
         assert!(joined.contains(&format!("-x {ENV_CONTACT}")), "{joined}");
         let srun = Config { launcher: Some(vec!["srun".into(), "--mpi=pmix".into()]), ..config(4) };
         let args: Vec<String> = srun.command().get_args().map(|a| a.to_string_lossy().into_owned()).collect();
