@@ -73,6 +73,10 @@ pub const ENV_EXPECT: &str = "MANDEL_MPI_EXPECT";
 /// For tests of faults: a rank other than 0 that is given this row panics.
 pub const ENV_TEST_PANIC_ROW: &str = "MANDEL_MPI_TEST_PANIC_ROW";
 
+/// Whether this build has MPI (the `mpi` feature). Without it the kernels are listed as
+/// unavailable, by choice of build rather than by a fault of the machine.
+pub const BUILT: bool = cfg!(feature = "mpi");
+
 /// What to install where MPI is missing.
 pub const INSTALL_HINT: &str =
     "install Open MPI (Debian/Ubuntu: `apt install openmpi-bin libopenmpi-dev clang`) \
@@ -388,7 +392,7 @@ impl<R: Real> Mpi<R> {
 
     /// Whether the kernel can run here, and its configuration if so.
     fn ready(&self) -> Result<&Config, String> {
-        if cfg!(not(feature = "mpi")) {
+        if !BUILT {
             return Err(format!("this build has no MPI: {INSTALL_HINT}"));
         }
         let config = self.config.as_ref().map_err(Clone::clone)?;

@@ -30,6 +30,17 @@ pub fn discovered_kernels() -> Vec<(&'static str, Box<dyn MandelKernel>)> {
         .collect()
 }
 
+/// Why the kernels of `crate_name` cannot run in this build whatever the machine has (an
+/// optional rung built without its feature), or `None` where the build includes them. Tests
+/// that insist on every kernel (`MANDEL_REQUIRE_ALL`) excuse these, and test them in the build
+/// that has the feature.
+pub fn left_out_of_this_build(crate_name: &str) -> Option<&'static str> {
+    match crate_name {
+        "kernel-mpi" if !kernel_mpi::BUILT => Some("built without `--features mpi`"),
+        _ => None,
+    }
+}
+
 /// Why a kernel name was not found: the message lists the valid ones.
 #[derive(Debug, thiserror::Error)]
 #[error("unknown kernel `{name}`; the kernels are: {known}")]
