@@ -168,7 +168,7 @@ impl Job {
                 link: &mut link,
                 child: &mut job.child,
                 timeout,
-                last: Instant::now(),
+                silent_since: None,
             });
             let greeting = greeting.map_err(|e| job.lost("a rank's greeting", e))?;
             match greeting {
@@ -261,7 +261,7 @@ impl Job {
                     scope.spawn(move || read_frame(&mut Waiting { link, abort }, request, out))
                 })
                 .collect();
-            let mut patient = Patient { link, child, timeout: *timeout, last: Instant::now() };
+            let mut patient = Patient { link, child, timeout: *timeout, silent_since: None };
             let rank0 = read_frame(&mut patient, request, &out);
             if rank0.is_err() {
                 abort.store(true, Ordering::SeqCst);
@@ -338,9 +338,11 @@ impl Job {
         // A rank's panic says most in its first two lines (where, then what); otherwise the
         // last lines mpirun wrote.
         let panic = said.iter().position(|line| line.contains("panicked at"));
-        let quoted = match panic {
-            Some(at) => said[at..said.len().min(at + 2)].join(" "),
-            None => said[said.len().saturating_sub(3)..].join(" | "),
+        let error = said.iter().find(|line| line.starts_with("error:"));
+        let quoted = match (panic, error) {
+            (Some(at), _) => said[at..said.len().min(at + 2)].join(" "),
+            (None, Some(line)) => line.to_string(),
+            (None, None) => said[said.len().saturating_sub(3)..].join(" | "),
         };
         if quoted.is_empty() {
             why
@@ -440,7 +442,8 @@ struct Patient<'a> {
     link: &'a mut Link,
     child: &'a mut Child,
     timeout: Duration,
-    last: Instant,
+    /// Since when nothing has come (set at the first read timeout of a silence).
+    silent_since: Option<Instant>,
 }
 
 impl Read for Patient<'_> {
@@ -453,13 +456,15 @@ impl Read for Patient<'_> {
                     if let Ok(Some(status)) = self.child.try_wait() {
                         return Err(std::io::Error::other(format!("mpirun {}", describe(status))));
                     }
-                    if self.last.elapsed() >= self.timeout {
+                    // The first timeout of a silence counts as one read timeout into it.
+                    let since = *self.silent_since.get_or_insert_with(|| Instant::now() - POLL);
+                    if since.elapsed() >= self.timeout {
                         return Err(std::io::Error::new(std::io::ErrorKind::TimedOut, "nothing received"));
                     }
                 }
                 Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
                 Ok(n) => {
-                    self.last = Instant::now();
+                    self.silent_since = None;
                     return Ok(n);
                 }
                 other => return other,

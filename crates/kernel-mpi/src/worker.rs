@@ -57,7 +57,7 @@ const TAG_HOST: Tag = 5;
 
 /// Tasks each worker rank holds at once: while it computes one, the next are already there,
 /// and rank 0 may be computing for a while before it looks for reports.
-const IN_FLIGHT: usize = 3;
+const IN_FLIGHT: usize = 4;
 
 /// Pixels per task per thread of a rank: the parallel rung's task size, so a task keeps every
 /// thread of a rank busy and the frame still has hundreds of tasks to share out.
@@ -203,49 +203,60 @@ impl Write for Link {
     }
 }
 
-/// Messages to the harness, one writer at a time (rank 0's heartbeat writes too), gathered into
-/// writes of about [`OUTBOX_BYTES`].
+/// Messages to the harness, gathered into writes of about [`OUTBOX_BYTES`] that a thread of
+/// their own writes to the socket, in order: a rank never waits for the harness to read (the
+/// harness's threads share the cores with the ranks, and a socket's buffer holds less than a
+/// frame), it only queues. Rank 0's heartbeat queues through the same outbox.
 struct Harness {
-    link: Mutex<Link>,
-    last: Mutex<Instant>,
     outbox: Mutex<Vec<u8>>,
+    queue: std::sync::mpsc::Sender<Vec<u8>>,
+    /// When the writer last finished a write.
+    last: Arc<Mutex<Instant>>,
+    /// Set by the writer when the harness has gone.
+    gone: Arc<AtomicBool>,
 }
 
 impl Harness {
-    fn new(link: Link) -> Harness {
-        Harness {
-            link: Mutex::new(link),
-            last: Mutex::new(Instant::now()),
-            outbox: Mutex::new(Vec::with_capacity(OUTBOX_BYTES + (1 << 16))),
-        }
+    fn new(mut link: Link) -> Harness {
+        let (queue, writes) = std::sync::mpsc::channel::<Vec<u8>>();
+        let last = Arc::new(Mutex::new(Instant::now()));
+        let gone = Arc::new(AtomicBool::new(false));
+        let (writer_last, writer_gone) = (Arc::clone(&last), Arc::clone(&gone));
+        std::thread::spawn(move || {
+            for bytes in writes {
+                if link.write_all(&bytes).and_then(|()| link.flush()).is_err() {
+                    writer_gone.store(true, Ordering::SeqCst);
+                    return;
+                }
+                *writer_last.lock().unwrap_or_else(|e| e.into_inner()) = Instant::now();
+            }
+        });
+        Harness { outbox: Mutex::new(Vec::with_capacity(OUTBOX_BYTES + (1 << 16))), queue, last, gone }
     }
 
-    /// Queues a message, writing the queue when it is full.
+    /// Queues a message, handing the outbox to the writer when it is full.
     fn push(&self, reply: &Reply, counts: &[u32]) -> std::io::Result<()> {
         let mut outbox = self.outbox.lock().unwrap_or_else(|e| e.into_inner());
         outbox.extend(reply.encode());
         wire::write_counts(&mut *outbox, counts)?;
         if outbox.len() >= OUTBOX_BYTES {
-            self.write(&outbox)?;
-            outbox.clear();
+            self.hand_over(&mut outbox)?;
         }
         Ok(())
     }
 
-    /// Writes what is queued and then `reply`, at once.
+    /// Queues `reply` after everything before it, and hands the outbox to the writer.
     fn send(&self, reply: &Reply) -> std::io::Result<()> {
         let mut outbox = self.outbox.lock().unwrap_or_else(|e| e.into_inner());
         outbox.extend(reply.encode());
-        let written = self.write(&outbox);
-        outbox.clear();
-        written
+        self.hand_over(&mut outbox)
     }
 
-    fn write(&self, bytes: &[u8]) -> std::io::Result<()> {
-        let mut link = self.link.lock().unwrap_or_else(|e| e.into_inner());
-        link.write_all(bytes)?;
-        link.flush()?;
-        *self.last.lock().unwrap_or_else(|e| e.into_inner()) = Instant::now();
+    fn hand_over(&self, outbox: &mut Vec<u8>) -> std::io::Result<()> {
+        let full = std::mem::replace(outbox, Vec::with_capacity(OUTBOX_BYTES + (1 << 16)));
+        if self.gone.load(Ordering::SeqCst) || self.queue.send(full).is_err() {
+            return Err(std::io::Error::new(std::io::ErrorKind::BrokenPipe, "the harness went away"));
+        }
         Ok(())
     }
 }
@@ -312,7 +323,9 @@ fn beat(harness: &Harness, busy: &AtomicBool) {
     loop {
         std::thread::sleep(HEARTBEAT / 5);
         let quiet = harness.last.lock().map_or(Duration::ZERO, |last| last.elapsed());
-        if quiet >= HEARTBEAT && busy.load(Ordering::SeqCst) && harness.send(&Reply::Alive).is_err() {
+        if harness.gone.load(Ordering::SeqCst)
+            || (quiet >= HEARTBEAT && busy.load(Ordering::SeqCst) && harness.send(&Reply::Alive).is_err())
+        {
             return;
         }
     }
@@ -366,7 +379,8 @@ fn compute(request: &FrameRequest, pool: &rayon::ThreadPool, out: &mut [u32]) ->
     }
     let frame = frame_of(request).map_err(|e| e.to_string())?;
     // The fault tests' hook: the rank that is given this row panics, whichever it is.
-    let panic_row = env(ENV_TEST_PANIC_ROW).and_then(|row| row.parse::<u32>().ok());
+    static PANIC_ROW: std::sync::OnceLock<Option<u32>> = std::sync::OnceLock::new();
+    let panic_row = *PANIC_ROW.get_or_init(|| env(ENV_TEST_PANIC_ROW).and_then(|row| row.parse().ok()));
     if panic_row.is_some_and(|row| frame.rows().contains(&row)) {
         panic!("{ENV_TEST_PANIC_ROW} asked for a panic at row {}", panic_row.unwrap_or_default());
     }
@@ -376,6 +390,33 @@ fn compute(request: &FrameRequest, pool: &rayon::ThreadPool, out: &mut [u32]) ->
         other => Err(format!("no {other}-bit precision")),
     }
 }
+
+/// A frame's rows, handed out in tasks of `rows_per_task` from the first.
+struct Tasks {
+    next: u32,
+    end: u32,
+    rows_per_task: u32,
+}
+
+impl Tasks {
+    /// The next task: its first row and its rows.
+    fn take(&mut self) -> Option<(u32, u32)> {
+        (self.next < self.end).then(|| {
+            let rows = self.rows_per_task.min(self.end - self.next);
+            self.next += rows;
+            (self.next - rows, rows)
+        })
+    }
+
+    /// Tasks not yet handed out.
+    fn remaining(&self) -> u32 {
+        (self.end - self.next).div_ceil(self.rows_per_task)
+    }
+}
+
+/// Tasks rank 0 keeps for itself at the end of a frame: about what each other rank still holds
+/// when the last are handed out, so that all finish together rather than rank 0 waiting.
+const TAIL: u32 = IN_FLIGHT as u32 - 1;
 
 // ANCHOR: run-frame
 /// Rank 0's part of one frame: share out the tasks, compute some, and send its own rows.
@@ -389,21 +430,14 @@ fn run_frame(
     frame_of(request).map_err(|e| e.to_string())?;
     let width = request.width as usize;
     let rows_per_task = (PIXELS_PER_THREAD * threads).div_ceil(width.max(1)).max(1) as u32;
-    let (mut next, end) = request.rows;
-    let mut take = || {
-        (next < end).then(|| {
-            let rows = rows_per_task.min(end - next);
-            next += rows;
-            (next - rows, rows)
-        })
-    };
+    let mut tasks = Tasks { next: request.rows.0, end: request.rows.1, rows_per_task };
     let send_task = |rank: i32, (first, rows): (u32, u32)| {
         world.process_at_rank(rank).send_with_tag(&task_message(request, first, rows)[..], TAG_TASK);
     };
     let mut outstanding = 0usize;
     for _ in 0..IN_FLIGHT {
         for rank in 1..world.size() {
-            if let Some(task) = take() {
+            if let Some(task) = tasks.take() {
                 send_task(rank, task);
                 outstanding += 1;
             }
@@ -416,12 +450,16 @@ fn run_frame(
         while let Some((message, status)) = world.any_process().immediate_matched_probe_with_tag(TAG_DONE) {
             let (_rows, _) = message.matched_receive::<u32>();
             outstanding -= 1;
-            if let Some(task) = take() {
-                send_task(status.source_rank(), task);
-                outstanding += 1;
+            // The last tasks stay with rank 0: by then the others hold as much work as it
+            // takes to compute them, and all finish together instead of rank 0 waiting.
+            if tasks.remaining() > TAIL {
+                if let Some(task) = tasks.take() {
+                    send_task(status.source_rank(), task);
+                    outstanding += 1;
+                }
             }
         }
-        if let Some((first, rows)) = take() {
+        if let Some((first, rows)) = tasks.take() {
             let task = FrameRequest { rows: (first, first + rows), ..*request };
             counts.resize(rows as usize * width, 0);
             compute(&task, pool, &mut counts)?;
@@ -477,15 +515,20 @@ fn serve(world: &SimpleCommunicator, pool: &rayon::ThreadPool, link: Link) {
 fn wait_for(root: &Process<'_>) -> mpi::point_to_point::Status {
     let started = Instant::now();
     let mut nap = Duration::from_micros(50);
+    let mut probes = 0u32;
+    let mut sleeping = false;
     loop {
         if let Some(status) = root.immediate_probe() {
             return status;
         }
-        if started.elapsed() < IDLE_SPIN {
-            std::hint::spin_loop();
-        } else {
+        // The clock only every so often while spinning: reading it costs more than a probe.
+        probes = probes.wrapping_add(1);
+        sleeping = sleeping || (probes.is_multiple_of(64) && started.elapsed() >= IDLE_SPIN);
+        if sleeping {
             std::thread::sleep(nap);
             nap = (nap * 2).min(IDLE_SLEEP_MAX);
+        } else {
+            std::hint::spin_loop();
         }
     }
 }
