@@ -73,6 +73,11 @@ gpu-chunk *args:
 gpu-device *args:
     bash .ci/gpu-device "$@"
 
+# The MPI rung against the parallel rung: ranks 1, 2, 4 and idle jobs beside a race, or a large frame, or the gather alone (`just mpi-study scaling|large|transfer [--json F]`; needs Open MPI).
+mpi-study *args:
+    cargo build --release -q -p mandel-harness --features mpi
+    cargo run --release -q -p mandel-harness --features mpi --example mpi_study -- "$@"
+
 # The add-a-kernel exercise's worked answer: hoisted with 1, 2, 4 and 8 scalar pixels in flight (docs/new-kernel.md).
 exercise *args:
     cargo run --release -q -p mandel-harness --example exercise -- "$@"

@@ -162,7 +162,7 @@ pub fn header_for_pools(p: &Provenance, f: &FrameInfo, plan: &RacePlan, pools: &
     let flags = if p.rustflags.trim().is_empty() { "no rustflags".into() } else { p.rustflags.clone() };
     let _ = writeln!(out, "  build    {}, {flags}; {}; commit {}", p.profile, p.rustc, p.commit);
     let devices = if p.devices.is_empty() { "none raced".to_string() } else { p.devices.join("; ") };
-    let _ = writeln!(out, "  gpu      {devices}");
+    let _ = writeln!(out, "  devices  {devices}");
     let _ = write!(
         out,
         "  timing   warm-up {}, then at least {} and {}, at most {}; median ± MAD",
@@ -286,7 +286,8 @@ pub fn notes(report: &RaceReport) -> Vec<String> {
 /// The italic line above a markdown table: the frame and its work, the machine (`threads` says
 /// how it was used), the build, the commit and the date.
 pub fn caption(p: &Provenance, f: &FrameInfo, threads: &str) -> String {
-    let gpu = if p.devices.is_empty() { String::new() } else { format!("; GPU {}", p.devices.join("; ")) };
+    let gpu =
+        if p.devices.is_empty() { String::new() } else { format!("; devices: {}", p.devices.join("; ")) };
     format!(
         "*{} {}x{}, max_iter {}, {} pixel-iterations; {}, {threads}, SIMD up to {}{gpu}; {}; commit {}; {}.*\n\n",
         if f.scene == "custom" { "Custom frame".to_string() } else { format!("Scene `{}`:", f.scene) },

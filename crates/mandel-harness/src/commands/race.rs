@@ -83,6 +83,12 @@ pub struct RaceArgs {
     /// Draw the speedups as a bar chart (SVG, log axis).
     #[arg(long, value_name = "FILE.svg")]
     pub chart: Option<PathBuf>,
+    /// Ranks of the MPI rung's job (sets MANDEL_MPI_RANKS; default 2, or the hostfile's slots).
+    #[arg(long, value_name = "N")]
+    pub mpi_ranks: Option<u32>,
+    /// Hosts of the MPI rung's job, an `mpirun --hostfile` (sets MANDEL_MPI_HOSTFILE).
+    #[arg(long, value_name = "FILE")]
+    pub mpi_hostfile: Option<PathBuf>,
 }
 
 /// The plan the arguments ask for: the standard or quick one, with any part overridden.
@@ -164,6 +170,14 @@ fn pools_from(args: &RaceArgs) -> Result<Pools, String> {
 }
 
 fn run_race(args: RaceArgs, out: &mut impl Write) -> Result<ExitCode, String> {
+    // The MPI rung reads its configuration when the kernels are made, below; this is the only
+    // thread yet.
+    if let Some(ranks) = args.mpi_ranks {
+        std::env::set_var(kernel_mpi::ENV_RANKS, ranks.to_string());
+    }
+    if let Some(hostfile) = &args.mpi_hostfile {
+        std::env::set_var(kernel_mpi::ENV_HOSTFILE, hostfile);
+    }
     let pools = pools_from(&args)?;
     if let Pools::Global(Some(threads)) = pools {
         rayon::ThreadPoolBuilder::new()
