@@ -65,7 +65,7 @@ fn git_commit(manifest_dir: &Path) -> String {
     let git = |args: &[&str]| {
         Command::new("git")
             .args(args)
-            .current_dir(manifest_dir)
+            .current_dir(manifest_dir.join("../.."))
             .output()
             .ok()
             .filter(|out| out.status.success())
@@ -83,5 +83,19 @@ fn git_commit(manifest_dir: &Path) -> String {
             println!("cargo:rerun-if-changed={}", path.display());
         }
     }
-    git(&["rev-parse", "--short=12", "HEAD"]).unwrap_or_else(|| "unknown".into())
+    let Some(commit) = git(&["rev-parse", "--short=12", "HEAD"]) else { return "unknown".into() };
+    // Code that differs from the commit (edited, or new and not yet added) makes the numbers
+    // this binary measures belong to no commit: say so. Docs and notes do not count. Cargo
+    // reruns this script when any file under these paths changes.
+    let code = ["crates", "benches", "Cargo.toml", "Cargo.lock", ".cargo"];
+    let root = manifest_dir.join("../..");
+    for path in code {
+        println!("cargo:rerun-if-changed={}", root.join(path).display());
+    }
+    let mut status = vec!["status", "--porcelain", "--untracked-files=normal", "--"];
+    status.extend(code);
+    match git(&status) {
+        Some(changes) if !changes.is_empty() => format!("{commit}-dirty"),
+        _ => commit,
+    }
 }

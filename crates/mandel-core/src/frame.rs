@@ -60,10 +60,7 @@ pub enum FrameError {
     },
     /// The axis range cannot be represented in the precision (bounds round together,
     /// overflow, or the pixel step is zero or not finite).
-    #[error(
-        "the {axis} range [{min:?}, {max:?}] cannot be used in {precision}: {reason} \
-         (zoom out, or use an f64 kernel)"
-    )]
+    #[error("the {axis} range [{min:?}, {max:?}] cannot be used in {precision}: {reason} ({advice})", advice = advice(.precision))]
     Unrepresentable {
         /// `'x'` or `'y'`.
         axis: char,
@@ -96,6 +93,15 @@ pub enum FrameError {
         /// One past the frame's last row.
         frame_end: u32,
     },
+}
+
+/// What to do about a range that `precision` cannot represent: f32 can hand over to f64; f64
+/// has nothing more precise to suggest.
+fn advice(precision: &Precision) -> &'static str {
+    match precision {
+        Precision::F32 => "zoom out, or use an f64 kernel",
+        Precision::F64 => "f64 cannot resolve it: choose a range that is neither this large nor this narrow",
+    }
 }
 
 /// A validated rectangle of the complex plane, sampled on `width × height` pixels.

@@ -15,4 +15,5 @@ pub mod registry;
 pub mod report;
 pub mod scaling;
 pub mod stats;
+pub mod tiles;
 pub mod variants;

@@ -8,6 +8,7 @@
 use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 
 use npyz::WriterBuilder;
 use tempfile::NamedTempFile;
@@ -22,11 +23,35 @@ pub struct OutputError {
     pub reason: String,
 }
 
+/// The temporary files of every [`PendingFile`] not yet committed or dropped: what a signal
+/// handler must remove before the process exits (an exit runs no destructors).
+static PENDING: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
+
+/// Removes every temporary file not yet committed: for a handler of Ctrl-C or SIGTERM, which
+/// then exits. Returns how many it removed.
+pub fn remove_pending() -> usize {
+    let mut pending = PENDING.lock().unwrap_or_else(|e| e.into_inner());
+    let removed = pending.iter().filter(|path| std::fs::remove_file(path).is_ok()).count();
+    pending.clear();
+    removed
+}
+
+/// A temporary file's place in [`PENDING`], given up when it is renamed or deleted.
+#[derive(Debug)]
+struct Registration(PathBuf);
+
+impl Drop for Registration {
+    fn drop(&mut self) {
+        PENDING.lock().unwrap_or_else(|e| e.into_inner()).retain(|path| *path != self.0);
+    }
+}
+
 /// A file that appears at its path only once completely written.
 #[derive(Debug)]
 pub struct PendingFile {
     path: PathBuf,
     temp: NamedTempFile,
+    registration: Registration,
 }
 
 impl PendingFile {
@@ -45,11 +70,15 @@ impl PendingFile {
         }
         let temp =
             tempfile::Builder::new().prefix(".mandel-").suffix(".partial").tempfile_in(dir).map_err(|e| {
-                // tempfile appends ` at path <temporary name>`; the person asked for `path`.
+                // tempfile appends ` at path <temporary name>`; the person asked for `path`, and
+                // the temporary file is what could not be created in its directory.
                 let message = e.to_string();
-                error(message.split(" at path ").next().unwrap_or(&message).to_string())
+                let reason = message.split(" at path ").next().unwrap_or(&message);
+                error(format!("cannot create a file in {} ({reason})", dir.display()))
             })?;
-        Ok(PendingFile { path: path.to_path_buf(), temp })
+        let registration = Registration(temp.path().to_path_buf());
+        PENDING.lock().unwrap_or_else(|e| e.into_inner()).push(registration.0.clone());
+        Ok(PendingFile { path: path.to_path_buf(), temp, registration })
     }
 
     /// The destination.
@@ -138,10 +167,13 @@ impl WrittenFile {
 
     /// Renames the file into place (atomic within one file system).
     pub fn commit(self) -> Result<(), OutputError> {
-        let PendingFile { path, temp } = self.0;
-        temp.persist(&path)
+        let PendingFile { path, temp, registration } = self.0;
+        let committed = temp
+            .persist(&path)
             .map(drop)
-            .map_err(|e| OutputError { path: path.display().to_string(), reason: e.error.to_string() })
+            .map_err(|e| OutputError { path: path.display().to_string(), reason: e.error.to_string() });
+        drop(registration);
+        committed
     }
 }
 

@@ -98,8 +98,134 @@ fn bad_input_is_one_line_a_nonzero_exit_and_no_file() {
         (&["--max-iter", "-5"], "-5"),
         (&["--scene", "deep", "--kernel", "reference-f32"], "f32"),
         (&["--scene", "classic", "--bounds", "0,1,0,1"], "cannot be used with"),
+        (&["--tile", "5/4"], "from 1 to N"),
+        (&["--tile", "0/4"], "from 1 to N"),
+        (&["--tile", "x"], "I/N"),
+        (&["--size", "10x3", "--tile", "1/4"], "at most 3"),
     ];
     assert_refused(&["render"], cases, &["--counts", "c.npy", "--image", "c.png"]);
+    // What the picture's name promises, and an f64 kernel is not told to use f64.
+    let cases: &[(&[&str], &str)] = &[
+        (&["--image", "c.jpg"], "only PNG"),
+        (&["--tile", "1/2", "--image", "c.png"], "--tile needs --counts"),
+        (&["--bounds=-1e308,1e308,-1,1", "--image", "c.png"], "f64 cannot resolve it"),
+        (
+            &["--kernel", "reference-f32", "--bounds=-1e308,1e308,-1,1", "--image", "c.png"],
+            "use an f64 kernel",
+        ),
+    ];
+    assert_refused(&["render"], cases, &[]);
+    let dir = tempfile::tempdir().unwrap();
+    let output = mandel(&["render", "--bounds=-1e308,1e308,-1,1"], dir.path());
+    assert!(!stderr(&output).contains("use an f64 kernel"), "{}", stderr(&output));
+    let output = mandel(&["render", "--image", "/proc/c.png"], dir.path());
+    assert!(stderr(&output).contains("cannot create a file in /proc"), "{}", stderr(&output));
+}
+
+#[test]
+fn render_without_outputs_says_that_nothing_was_written() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = mandel(&["render", "--scene", "quick"], dir.path());
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert!(stdout(&output).contains("nothing written"), "{}", stdout(&output));
+}
+
+/// Reads a `.npy` of counts.
+fn counts_of(path: &Path) -> (Vec<u64>, Vec<u32>) {
+    let bytes = std::fs::read(path).unwrap();
+    let npy = npyz::NpyFile::new(&bytes[..]).unwrap();
+    (npy.shape().to_vec(), npy.into_vec::<u32>().unwrap())
+}
+
+#[test]
+fn tiles_merge_into_the_whole_render_and_bad_parts_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let frame = ["render", "--scene", "seahorse", "--size", "97x61", "--kernel", "simd-f64x8"];
+    for i in 1..=5 {
+        let tile = format!("{i}/5");
+        let part = format!("part-{i}.npy");
+        let output = mandel(&[&frame[..], &["--tile", &tile, "--counts", &part]].concat(), dir.path());
+        assert!(output.status.success(), "{}", stderr(&output));
+        assert!(dir.path().join(format!("{part}.json")).is_file(), "a sidecar beside {part}");
+    }
+    let output = mandel(&[&frame[..], &["--counts", "whole.npy"]].concat(), dir.path());
+    assert!(output.status.success(), "{}", stderr(&output));
+    let merge = |parts: &[&str]| {
+        mandel(&[&["merge", "--counts", "merged.npy", "--image", "m.png"], parts].concat(), dir.path())
+    };
+    let output = merge(&["part-3.npy", "part-5.npy", "part-1.npy", "part-2.npy", "part-4.npy"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert_eq!(counts_of(&dir.path().join("merged.npy")), counts_of(&dir.path().join("whole.npy")));
+    assert!(dir.path().join("m.png").is_file());
+
+    // A part of another frame, a missing part, a part twice, a part that changed, no sidecar.
+    let other = mandel(&["render", "--scene", "quick", "--tile", "2/5", "--counts", "other.npy"], dir.path());
+    assert!(other.status.success(), "{}", stderr(&other));
+    // Tiles of 61 rows in 5: 12, 12, 12, 12 and 13 rows.
+    std::fs::copy(dir.path().join("part-3.npy"), dir.path().join("changed.npy")).unwrap();
+    std::fs::copy(dir.path().join("part-2.npy.json"), dir.path().join("changed.npy.json")).unwrap();
+    std::fs::copy(dir.path().join("part-5.npy"), dir.path().join("longer.npy")).unwrap();
+    std::fs::copy(dir.path().join("part-2.npy.json"), dir.path().join("longer.npy.json")).unwrap();
+    std::fs::copy(dir.path().join("part-4.npy"), dir.path().join("bare.npy")).unwrap();
+    for (parts, expected) in [
+        (
+            &["part-1.npy", "other.npy", "part-3.npy", "part-4.npy", "part-5.npy"][..],
+            "not a tile of the same render",
+        ),
+        (&["part-1.npy", "part-2.npy", "part-3.npy", "part-5.npy"][..], "tile 4 of 5 is missing"),
+        (
+            &["part-1.npy", "part-2.npy", "part-2.npy", "part-3.npy", "part-4.npy", "part-5.npy"][..],
+            "given twice",
+        ),
+        (&["part-1.npy", "changed.npy", "part-3.npy", "part-4.npy", "part-5.npy"][..], "checksum"),
+        (
+            &["part-1.npy", "longer.npy", "part-3.npy", "part-4.npy", "part-5.npy"][..],
+            "holds counts of shape",
+        ),
+        (&["part-1.npy", "part-2.npy", "part-3.npy", "bare.npy", "part-5.npy"][..], "no bare.npy.json"),
+    ] {
+        std::fs::remove_file(dir.path().join("merged.npy")).unwrap_or_default();
+        let output = merge(parts);
+        let err = stderr(&output);
+        assert!(!output.status.success() && err.contains(expected), "{parts:?}: {err}");
+        assert_eq!(err.trim_end().lines().count(), 1, "{err}");
+        assert!(!dir.path().join("merged.npy").exists(), "{parts:?}: nothing written");
+    }
+}
+
+/// A long render stopped by Ctrl-C or SIGTERM: one line, status 130, and no file left behind,
+/// not even a temporary one.
+#[test]
+fn an_interrupted_render_leaves_no_file() {
+    for signal in ["INT", "TERM"] {
+        let dir = tempfile::tempdir().unwrap();
+        let child = Command::new(env!("CARGO_BIN_EXE_mandel"))
+            .args(["render", "--kernel", "hoisted", "--size", "8x8", "--max-iter", "4294967295"])
+            .args(["--image", "x.png", "--counts", "x.npy"])
+            .current_dir(dir.path())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        // The temporary files appear when the render starts.
+        let started = std::time::Instant::now();
+        while std::fs::read_dir(dir.path()).unwrap().count() < 2 {
+            assert!(started.elapsed().as_secs() < 30, "the render did not start");
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        std::thread::sleep(std::time::Duration::from_millis(300));
+        assert!(Command::new("kill")
+            .args([&format!("-{signal}"), &child.id().to_string()])
+            .status()
+            .unwrap()
+            .success());
+        let output = child.wait_with_output().unwrap();
+        assert_eq!(output.status.code(), Some(130), "SIG{signal}");
+        let err = stderr(&output);
+        assert!(err.contains("interrupted") && err.trim().lines().count() == 1, "SIG{signal}: {err}");
+        let left: Vec<_> = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
+        assert!(left.is_empty(), "SIG{signal} left {left:?}");
+    }
 }
 
 /// Runs `before ARGS after` for each case: one line on stderr starting `error:` and containing
@@ -346,7 +472,7 @@ fn without_a_gpu_driver_the_gpu_kernels_are_skipped_with_the_reason() {
         without_driver(&["race", "--quick", "-k", "hoisted,gpu-f32,gpu-f64", "--baseline", "hoisted"]);
     assert!(output.status.success(), "a skipped kernel is not a failure: {}", stderr(&output));
     let text = stdout(&output);
-    assert!(text.contains("gpu      none raced"), "{text}");
+    assert!(text.contains("devices  none raced"), "{text}");
     for kernel in ["gpu-f32", "gpu-f64"] {
         let row = text.lines().find(|line| line.starts_with(kernel)).unwrap_or_else(|| panic!("{text}"));
         assert!(row.contains("skipped: no GPU adapter"), "{row}");

@@ -1,8 +1,9 @@
 //! The `mandel` command line: the arguments of every subcommand, and the dispatch to the module
 //! that runs it. `src/main.rs` parses the arguments and calls [`run`]; each subcommand is a
-//! module of its own (`list`, `render`, `race`).
+//! module of its own (`list`, `render`, `merge`, `race`).
 
 pub mod list;
+pub mod merge;
 pub mod race;
 pub mod render;
 
@@ -33,6 +34,8 @@ pub enum Command {
     Render(render::RenderArgs),
     /// Verify every kernel against the reference, then time them: median, spread, speedup.
     Race(Box<race::RaceArgs>),
+    /// Assemble the tiles of a frame (`render --tile I/N`) into the whole frame's counts or picture.
+    Merge(merge::MergeArgs),
     /// The program every rank of the MPI rung's job runs (started by `mpirun`, not by hand).
     #[command(hide = true)]
     MpiWorker,
@@ -120,6 +123,7 @@ pub fn run(cli: Cli) -> ExitCode {
             _ => Ok(()),
         },
         Command::Render(args) => render::render(args, &mut out),
+        Command::Merge(args) => merge::merge(args, &mut out),
         Command::Race(args) => return race::race_command(*args, &mut out),
         Command::MpiWorker => return mpi_worker(),
     };
