@@ -254,7 +254,7 @@ impl Config {
             }
             None => "each host's cores shared among its ranks".into(),
         };
-        let ranks = if self.ranks == 1 { "1 rank".to_string() } else { format!("{} ranks", self.ranks) };
+        let ranks = plural(self.ranks, "rank");
         let place = match &self.hostfile {
             Some(path) => match hostfile_hosts(path) {
                 Ok(hosts) => format!("on {}", hosts.join(", ")),
@@ -267,6 +267,15 @@ impl Config {
         };
         let over = if self.oversubscribed() { ", oversubscribed (more ranks than cores)" } else { "" };
         format!("{ranks} × {threads} {place}{over}")
+    }
+}
+
+/// `1 rank`, `2 ranks`.
+fn plural(n: u32, noun: &str) -> String {
+    if n == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{n} {noun}s")
     }
 }
 
@@ -435,21 +444,29 @@ impl<R: Real> MandelKernel for Mpi<R> {
     fn device(&self) -> Option<String> {
         let config = self.ready().ok()?;
         let library = launcher_version(config).unwrap_or_default();
+        let library = if library.is_empty() { String::new() } else { format!(" ({library})") };
+        // Once the job runs, what it is: its ranks by host, as MPI placed them.
         let running = self.job().as_ref().map(|job| {
             let hello = job.hello();
-            let mut hosts = hello.hosts.clone();
-            hosts.dedup();
+            let mut hosts: Vec<(String, u32)> = Vec::new();
+            for host in &hello.hosts {
+                match hosts.iter_mut().find(|(name, _)| name == host) {
+                    Some((_, ranks)) => *ranks += 1,
+                    None => hosts.push((host.clone(), 1)),
+                }
+            }
+            let hosts: Vec<String> =
+                hosts.iter().map(|(host, ranks)| format!("{} on {host}", plural(*ranks, "rank"))).collect();
             format!(
-                "; running: {} ranks × {} threads on {} ({}), launched in {:.0} ms",
-                hello.world_size,
-                hello.threads,
+                "MPI{library}: {} × {}: {}{}; launched in {:.0} ms",
+                plural(hello.world_size, "rank"),
+                plural(hello.threads, "thread"),
                 hosts.join(", "),
-                hello.library,
+                if config.oversubscribed() { ", oversubscribed (more ranks than cores)" } else { "" },
                 job.launched_in().as_secs_f64() * 1e3
             )
         });
-        let library = if library.is_empty() { String::new() } else { format!(", {library}") };
-        Some(format!("MPI: {}{library}{}", config.describe(), running.unwrap_or_default()))
+        Some(running.unwrap_or_else(|| format!("MPI{library}: {}", config.describe())))
     }
     fn compute(&self, frame: &Frame, out: &mut [u32]) -> Result<(), KernelError> {
         Grid::<R>::checked(frame, out)?;
