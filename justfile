@@ -10,7 +10,7 @@ default:
 
 # Race every kernel on the classic frame (`just race --quick`, `just race simd --json race.json`).
 race *args:
-    cargo run --release -q -p mandel-harness -- race "$@"
+    cargo run --release -p mandel-harness -- race "$@"
 
 # Criterion benchmarks, optionally filtered (`just bench classic/hoisted`).
 bench *filter:
@@ -18,11 +18,11 @@ bench *filter:
 
 # The interleaving sweep: every SIMD vector type at 1, 2, 4, 6 and 8 vectors in flight (`just sweep seahorse`, `just sweep classic --json sweep.json`).
 sweep *args:
-    cargo run --release -q -p mandel-harness --example interleave -- "$@"
+    cargo run --release -p mandel-harness --example interleave -- "$@"
 
 # The machine's ceiling for the SIMD rung: the bare step on lanes that never escape (`just ceiling --json ceiling.json`).
 ceiling *args:
-    cargo run --release -q -p mandel-harness --example ceiling -- "$@"
+    cargo run --release -p mandel-harness --example ceiling -- "$@"
 
 # Run every test: the conformance kit for each kernel, the kit's self-tests, the harness.
 test:
@@ -30,11 +30,11 @@ test:
 
 # List every kernel (precision, exactness, availability here) and every scene.
 list:
-    cargo run --release -q -p mandel-harness -- list
+    cargo run --release -p mandel-harness -- list
 
 # Render a scene with a kernel into a PNG, e.g. `just render seahorse naive seahorse.png`.
 render scene="classic" kernel="hoisted" image="classic.png":
-    cargo run --release -q -p mandel-harness -- render --scene {{scene}} --kernel {{kernel}} --image {{image}}
+    cargo run --release -p mandel-harness -- render --scene {{scene}} --kernel {{kernel}} --image {{image}}
 
 # Run each benchmark once, as CI does, so they cannot rot.
 bench-check:
@@ -51,23 +51,23 @@ ci:
 
 # The parallel rung's grain: how uneven a scene's work is, and parallel-simd with tasks of several sizes (`just grain seahorse`).
 grain *args:
-    cargo run --release -q -p mandel-harness --example grain -- "$@"
+    cargo run --release -p mandel-harness --example grain -- "$@"
 
 # Scaling: the parallel kernels on pools of 1, 2, 4, … threads up to every core (`just scaling --quick`).
 scaling *args:
-    cargo run --release -q -p mandel-harness -- race --scaling "$@"
+    cargo run --release -p mandel-harness -- race --scaling "$@"
 
 # What bit-exactness costs on the GPU: gpu-f32/f64 against the same shader with plain arithmetic (`just gpu-cost seahorse`).
 gpu-cost *args:
-    cargo run --release -q -p mandel-harness --example gpu_cost -- "$@"
+    cargo run --release -p mandel-harness --example gpu_cost -- "$@"
 
 # The GPU kernels' workgroup shape: the first dispatch in 16x16 blocks, 64x1 and 256x1 rows (`just gpu-shape classic --json gpu-shape.json`).
 gpu-shape *args:
-    cargo run --release -q -p mandel-harness --example gpu_shape -- "$@"
+    cargo run --release -p mandel-harness --example gpu_shape -- "$@"
 
 # The GPU kernels' chunk: iterations per invocation per dispatch, 1,024 to 32,768, on long orbits (`just gpu-chunk [minibrot|slow-escapes]`).
 gpu-chunk *args:
-    cargo run --release -q -p mandel-harness --example gpu_chunk -- "$@"
+    cargo run --release -p mandel-harness --example gpu_chunk -- "$@"
 
 # On a machine with a real GPU: build, list, kernel-gpu's conformance tests (MANDEL_REQUIRE_ALL=1), the race and the GPU studies into docs/race/gpu-<adapter>*.json.
 gpu-device *args:
@@ -76,11 +76,11 @@ gpu-device *args:
 # The MPI rung against the parallel rung: ranks 1, 2, 4 and idle jobs beside a race, or a large frame, or the gather alone (`just mpi-study scaling|large|transfer [--json F]`; needs Open MPI).
 mpi-study *args:
     cargo build --release -q -p mandel-harness --features mpi
-    cargo run --release -q -p mandel-harness --features mpi --example mpi_study -- "$@"
+    cargo run --release -p mandel-harness --features mpi --example mpi_study -- "$@"
 
 # The add-a-kernel exercise's worked answer: hoisted with 1, 2, 4 and 8 scalar pixels in flight (docs/new-kernel.md).
 exercise *args:
-    cargo run --release -q -p mandel-harness --example exercise -- "$@"
+    cargo run --release -p mandel-harness --example exercise -- "$@"
 
 # Add your own kernel: creates crates/kernel-NAME, registered, tested, with a docs page (docs/new-kernel.md).
 new-kernel name:

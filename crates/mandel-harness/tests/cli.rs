@@ -591,3 +591,33 @@ fn ctrl_c_prints_the_results_so_far() {
 fn thousands(n: u64) -> String {
     mandel_harness::report::thousands(n)
 }
+
+/// The aliases of `.cargo/config.toml` as `(name, expansion)`.
+fn cargo_aliases() -> Vec<(String, String)> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let config = std::fs::read_to_string(root.join(".cargo/config.toml")).unwrap();
+    let section = config.split("[alias]").nth(1).expect("an [alias] section");
+    let section = section.split("\n[").next().unwrap();
+    section
+        .lines()
+        .filter(|line| !line.trim_start().starts_with('#'))
+        .filter_map(|line| line.split_once('='))
+        .map(|(name, value)| (name.trim().to_string(), value.trim().trim_matches('"').to_string()))
+        .collect()
+}
+
+#[test]
+fn the_aliases_show_the_build_and_the_docs_quote_them_as_they_are() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let aliases = cargo_aliases();
+    assert!(aliases.iter().any(|(name, _)| name == "race"), "the race alias: {aliases:?}");
+    for (name, expansion) in &aliases {
+        // A fresh clone's first `cargo race` compiles for minutes: cargo must be allowed to say so.
+        assert!(!expansion.split_whitespace().any(|word| word == "-q"), "`cargo {name}` hides the build: {expansion}");
+    }
+    let race = &aliases.iter().find(|(name, _)| name == "race").unwrap().1;
+    for doc in ["README.md", "docs/intro.md"] {
+        let text = std::fs::read_to_string(root.join(doc)).unwrap().split_whitespace().collect::<Vec<_>>().join(" ");
+        assert!(text.contains(&format!("`cargo {race}`")), "{doc} quotes `cargo race` as `cargo {race}`");
+    }
+}

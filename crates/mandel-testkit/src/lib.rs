@@ -401,7 +401,8 @@ pub fn check_bands(kernel: &dyn MandelKernel) -> Outcome {
             let slots = &mut out[start..start + band.pixel_count()];
             compute(kernel, &band, slots)?;
         }
-        diff(kernel, &format!("bands of {rows_per_band} rows stitched together"), &whole, &out, &expected)?;
+        let bands = if rows_per_band == 1 { "single rows".to_string() } else { format!("bands of {rows_per_band} rows") };
+        diff(kernel, &format!("{bands} stitched together"), &whole, &out, &expected)?;
     }
     // A band on its own, compared with the same rows of the whole frame.
     let band = whole.band(37..41).expect("rows inside the frame");
@@ -584,10 +585,20 @@ fn diff(kernel: &dyn MandelKernel, label: &str, frame: &Frame, got: &[u32], expe
     if tolerated {
         return Ok(());
     }
-    let promise = if kernel.is_exact() { "exact" } else { "inexact, over tolerance" };
+    let share = 100.0 * differing.len() as f64 / got.len() as f64;
+    let promise = if kernel.is_exact() {
+        "exact: no pixel may differ".to_string()
+    } else {
+        // The share is printed with enough digits that "over" never reads as "equal".
+        format!(
+            "inexact: over the tolerance of {}% of the pixels with {share:.3}% differing{}",
+            100.0 * INEXACT_TOLERANCE,
+            if got.iter().all(|&count| count <= frame.max_iter()) { "" } else { ", or a count past max_iter" }
+        )
+    };
     fail!(
-        "kernel `{}` ({}, {promise}) differs from the {} reference on {} of {} pixels of {label}, frame {frame}; \
-         (i, j): kernel vs reference: {}",
+        "kernel `{}` ({}, {promise}) differs from the {} reference on {} of {} pixels ({share:.3}%) of {label}, \
+         frame {frame}; (i, j): kernel vs reference: {}",
         kernel.name(),
         kernel.precision(),
         kernel.precision(),

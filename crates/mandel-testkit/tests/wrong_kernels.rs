@@ -232,6 +232,22 @@ fn small_differences_fail_an_exact_kernel_and_pass_an_inexact_one() {
     assert_eq!(check_scenes(&inexact), Ok(()));
 }
 
+/// Changes every twentieth pixel by one: 5% of a frame, five times what an inexact kernel may differ.
+fn often_off(_: &Grid<f64>, frame: &Frame, out: &mut [u32]) {
+    reference::<f64>(frame, out).unwrap();
+    for count in out.iter_mut().step_by(20) {
+        *count = if *count > 0 { *count - 1 } else { 1 };
+    }
+}
+
+#[test]
+fn an_inexact_kernel_over_tolerance_is_told_the_tolerance_and_its_share() {
+    let k = TestKernel { exact: false, ..wrong("often-off", often_off) };
+    let failure = check_scenes(&k).expect_err("5% of the pixels differ: over the 1% tolerance");
+    assert!(failure.0.contains("tolerance of 1% of the pixels"), "the message states the tolerance: {failure}");
+    assert!(failure.0.contains("with 5.000% differing"), "the message states the observed share: {failure}");
+}
+
 #[test]
 fn bad_names_and_descriptions_are_rejected() {
     fn described(name: &'static str, description: &'static str) -> TestKernel {
