@@ -613,11 +613,15 @@ fn the_aliases_show_the_build_and_the_docs_quote_them_as_they_are() {
     assert!(aliases.iter().any(|(name, _)| name == "race"), "the race alias: {aliases:?}");
     for (name, expansion) in &aliases {
         // A fresh clone's first `cargo race` compiles for minutes: cargo must be allowed to say so.
-        assert!(!expansion.split_whitespace().any(|word| word == "-q"), "`cargo {name}` hides the build: {expansion}");
+        assert!(
+            !expansion.split_whitespace().any(|word| word == "-q"),
+            "`cargo {name}` hides the build: {expansion}"
+        );
     }
     let race = &aliases.iter().find(|(name, _)| name == "race").unwrap().1;
     for doc in ["README.md", "docs/intro.md"] {
-        let text = std::fs::read_to_string(root.join(doc)).unwrap().split_whitespace().collect::<Vec<_>>().join(" ");
+        let text =
+            std::fs::read_to_string(root.join(doc)).unwrap().split_whitespace().collect::<Vec<_>>().join(" ");
         assert!(text.contains(&format!("`cargo {race}`")), "{doc} quotes `cargo race` as `cargo {race}`");
     }
 }

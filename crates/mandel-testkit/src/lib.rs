@@ -401,7 +401,11 @@ pub fn check_bands(kernel: &dyn MandelKernel) -> Outcome {
             let slots = &mut out[start..start + band.pixel_count()];
             compute(kernel, &band, slots)?;
         }
-        let bands = if rows_per_band == 1 { "single rows".to_string() } else { format!("bands of {rows_per_band} rows") };
+        let bands = if rows_per_band == 1 {
+            "single rows".to_string()
+        } else {
+            format!("bands of {rows_per_band} rows")
+        };
         diff(kernel, &format!("{bands} stitched together"), &whole, &out, &expected)?;
     }
     // A band on its own, compared with the same rows of the whole frame.
@@ -593,7 +597,11 @@ fn diff(kernel: &dyn MandelKernel, label: &str, frame: &Frame, got: &[u32], expe
         format!(
             "inexact: over the tolerance of {}% of the pixels with {share:.3}% differing{}",
             100.0 * INEXACT_TOLERANCE,
-            if got.iter().all(|&count| count <= frame.max_iter()) { "" } else { ", or a count past max_iter" }
+            if got.iter().all(|&count| count <= frame.max_iter()) {
+                ""
+            } else {
+                ", or a count past max_iter"
+            }
         )
     };
     fail!(

@@ -244,7 +244,10 @@ fn often_off(_: &Grid<f64>, frame: &Frame, out: &mut [u32]) {
 fn an_inexact_kernel_over_tolerance_is_told_the_tolerance_and_its_share() {
     let k = TestKernel { exact: false, ..wrong("often-off", often_off) };
     let failure = check_scenes(&k).expect_err("5% of the pixels differ: over the 1% tolerance");
-    assert!(failure.0.contains("tolerance of 1% of the pixels"), "the message states the tolerance: {failure}");
+    assert!(
+        failure.0.contains("tolerance of 1% of the pixels"),
+        "the message states the tolerance: {failure}"
+    );
     assert!(failure.0.contains("with 5.000% differing"), "the message states the observed share: {failure}");
 }
 
