@@ -63,7 +63,10 @@ fn main() -> Result<(), String> {
         [flag, path] if flag == "--json" => Some(PathBuf::from(path)),
         other => return Err(format!("unexpected arguments {other:?}; usage: [--json FILE]")),
     };
+    // Which CPU: the ceiling differs between CPUs that a virtual machine names alike.
+    let machine = mandel_harness::provenance::Provenance::collect_for_pool(Vec::new(), 1);
     println!("G pixel-iterations/s of the bare untested step, one thread, by vectors in flight");
+    println!("on {}, SIMD up to {}", machine.cpu_named(), machine.widest_simd());
     println!("{:<8} {:>6}  {:>6}  {:>6}  {:>6}  {:>6}", "type", 1, 2, 4, 6, 8);
     let all: Vec<CeilingRate> = [rates::<f64x8>(), rates::<f64x4>(), rates::<f32x16>()].concat();
     if let Some(path) = json {

@@ -43,7 +43,7 @@ pub fn speedup_chart(report: &RaceReport) -> Result<String, String> {
     );
     let subtitle = format!(
         "{}, {} threads, SIMD up to {}; {}; {}. Bars: blue f64, orange f32; the line marks 1×.",
-        report.provenance.cpu,
+        report.provenance.cpu_named(),
         report.provenance.threads,
         report.provenance.widest_simd(),
         report.provenance.rustc,

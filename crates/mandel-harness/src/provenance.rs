@@ -18,6 +18,11 @@ pub struct Provenance {
     pub platform: String,
     /// The CPU's model name.
     pub cpu: String,
+    /// The CPU's family and model numbers (`family 25, model 17` on x86 Linux), which tell
+    /// apart CPUs that a virtual machine gives one name (a Zen 4 and a Zen 5 are both "AMD
+    /// EPYC"); empty where the OS does not say, and in files written before it was recorded.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub cpu_id: String,
     /// Logical cores the process may use.
     pub logical_cores: usize,
     /// Threads in rayon's pool, which parallel kernels use.
@@ -55,6 +60,7 @@ impl Provenance {
             commit: env!("MANDEL_BUILD_COMMIT").to_string(),
             platform: format!("{} {}", std::env::consts::OS, std::env::consts::ARCH),
             cpu: cpu_model(),
+            cpu_id: cpu_id(),
             logical_cores: std::thread::available_parallelism().map_or(1, |n| n.get()),
             threads,
             compiled_features: compiled_features(),
@@ -64,6 +70,16 @@ impl Provenance {
             debug_assertions: cfg!(debug_assertions),
             rustflags: env!("MANDEL_BUILD_RUSTFLAGS").to_string(),
             devices,
+        }
+    }
+
+    /// The CPU as captions and headers name it: its model name, and its family and model
+    /// numbers where known (`AMD EPYC (family 25, model 17)`).
+    pub fn cpu_named(&self) -> String {
+        if self.cpu_id.is_empty() {
+            self.cpu.clone()
+        } else {
+            format!("{} ({})", self.cpu, self.cpu_id)
         }
     }
 
@@ -119,6 +135,21 @@ fn cpu_features() -> Vec<String> {
     Vec::new()
 }
 
+/// `family F, model M` from Linux's `/proc/cpuinfo` (x86), or empty.
+fn cpu_id() -> String {
+    let Ok(info) = std::fs::read_to_string("/proc/cpuinfo") else { return String::new() };
+    let field = |name: &str| {
+        info.lines()
+            .filter_map(|line| line.split_once(':'))
+            .find(|(key, _)| key.trim() == name)
+            .map(|(_, value)| value.trim().to_string())
+    };
+    match (field("cpu family"), field("model")) {
+        (Some(family), Some(model)) => format!("family {family}, model {model}"),
+        _ => String::new(),
+    }
+}
+
 /// The CPU's marketing name, from wherever this OS keeps it.
 fn cpu_model() -> String {
     let from_os = if cfg!(target_os = "linux") {
@@ -162,5 +193,20 @@ mod tests {
         }
         #[cfg(target_arch = "x86_64")]
         assert!(p.compiled_features.contains(&"sse2".to_string()), "x86-64 always has sse2");
+    }
+
+    #[test]
+    fn the_cpu_is_named_with_its_family_and_model_and_old_files_still_read() {
+        let p = Provenance::collect(Vec::new());
+        #[cfg(all(target_os = "linux", target_arch = "x86_64"))]
+        assert!(p.cpu_id.starts_with("family ") && p.cpu_id.contains(", model "), "{}", p.cpu_id);
+        assert!(p.cpu_named().starts_with(&p.cpu));
+        let named = Provenance { cpu: "AMD EPYC".into(), cpu_id: "family 25, model 17".into(), ..p.clone() };
+        assert_eq!(named.cpu_named(), "AMD EPYC (family 25, model 17)");
+        // A file written before `cpu_id` existed reads with it empty, and names the CPU as before.
+        let mut old = serde_json::to_value(&named).unwrap();
+        old.as_object_mut().unwrap().remove("cpu_id");
+        let old: Provenance = serde_json::from_value(old).unwrap();
+        assert_eq!(old.cpu_named(), "AMD EPYC");
     }
 }

@@ -148,7 +148,7 @@ pub fn header_for_pools(p: &Provenance, f: &FrameInfo, plan: &RacePlan, pools: &
     let _ = writeln!(
         out,
         "  cpu      {}, {}; {pools_text}",
-        p.cpu,
+        p.cpu_named(),
         plural(p.logical_cores as u64, "logical core", "logical cores"),
     );
     let compiled = if p.compiled_features.is_empty() { "none".into() } else { p.compiled_features.join(" ") };
@@ -295,7 +295,7 @@ pub fn caption(p: &Provenance, f: &FrameInfo, threads: &str) -> String {
         f.height,
         f.max_iter,
         thousands(f.pixel_iterations),
-        p.cpu,
+        p.cpu_named(),
         p.widest_simd(),
         p.rustc,
         p.commit,

@@ -163,7 +163,7 @@ fn times(ratio: f64) -> String {
 
 /// Where and how a file was measured: `cpu`, `threads`, `date`, `commit`, `rustc`, `simd`, `device`.
 fn machine_facts(p: &mandel_harness::provenance::Provenance, facts: &mut BTreeMap<String, String>) {
-    facts.insert("cpu".into(), p.cpu.clone());
+    facts.insert("cpu".into(), p.cpu_named());
     facts.insert("threads".into(), p.threads.to_string());
     facts.insert("date".into(), p.date.clone());
     facts.insert("commit".into(), p.commit.clone());
@@ -260,7 +260,7 @@ fn ceiling_table(ceiling: &CeilingStudy) -> String {
     let p = &ceiling.provenance;
     let mut out = format!(
         "*G pixel-iterations/s of the bare step, one thread, by vectors in flight; {}, SIMD up to {}; {}; commit {}; {}.*\n\n",
-        p.cpu,
+        p.cpu_named(),
         p.widest_simd(),
         p.rustc,
         p.commit,
