@@ -12,6 +12,7 @@
 
 pub mod engine;
 mod lanes;
+pub mod lockstep;
 
 use std::marker::PhantomData;
 use std::ops::Range;
@@ -77,6 +78,70 @@ pub fn interleave_sweep() -> Vec<Box<dyn MandelKernel>> {
         ]
     }
     [each::<f64x8>(), each::<f64x4>(), each::<f32x16>()].into_iter().flatten().collect()
+}
+
+/// A kernel on the experimental [`lockstep`] engine: `S` vectors of type `L` in flight,
+/// untested blocks of `K` steps. Named `simd-f64x8-lockstep-x5k8`; raced by the `lockstep`
+/// example, not exported to the harness.
+pub struct Lockstep<L, const S: usize, const K: u32> {
+    name: String,
+    description: String,
+    lanes: PhantomData<L>,
+}
+
+impl<L: Lanes, const S: usize, const K: u32> Default for Lockstep<L, S, K> {
+    fn default() -> Self {
+        Lockstep::new()
+    }
+}
+
+impl<L: Lanes, const S: usize, const K: u32> Lockstep<L, S, K> {
+    /// The kernel, named after its type, slots and block: `simd-f64x8-lockstep-x5k8`.
+    pub fn new() -> Self {
+        let name = format!("simd-{}-lockstep-x{S}k{K}", L::NAME);
+        let description = format!(
+            "{} {} lanes per vector, {S} in flight refilled at block edges, blocks of {K} untested steps, \
+             a suspect block replayed for its slot alone",
+            L::WIDTH,
+            <L::Real as Real>::PRECISION
+        );
+        Lockstep { name, description, lanes: PhantomData }
+    }
+}
+
+/// The lockstep engine at several slot counts and block lengths, with the exported kernels it
+/// is measured against: the `lockstep` example's contestants.
+pub fn lockstep_sweep() -> Vec<Box<dyn MandelKernel>> {
+    vec![
+        Box::new(SimdF64x8::new()),
+        Box::new(Lockstep::<f64x8, 4, 8>::new()),
+        Box::new(Lockstep::<f64x8, 5, 8>::new()),
+        Box::new(Lockstep::<f64x8, 5, 16>::new()),
+        Box::new(Lockstep::<f64x8, 6, 8>::new()),
+        Box::new(SimdF32x16::new()),
+        Box::new(Lockstep::<f32x16, 4, 8>::new()),
+        Box::new(Lockstep::<f32x16, 5, 8>::new()),
+    ]
+}
+
+impl<L: Lanes, const S: usize, const K: u32> MandelKernel for Lockstep<L, S, K> {
+    fn name(&self) -> &str {
+        &self.name
+    }
+    fn description(&self) -> &str {
+        &self.description
+    }
+    fn precision(&self) -> Precision {
+        <L::Real as Real>::PRECISION
+    }
+    fn is_exact(&self) -> bool {
+        true
+    }
+    fn compute(&self, frame: &Frame, out: &mut [u32]) -> Result<(), KernelError> {
+        let grid = Grid::<L::Real>::checked(frame, out)?;
+        lockstep::compute_rows::<L, S, K>(&grid, grid.rows(), out);
+        Ok(())
+    }
 }
 
 impl<L: Lanes, const S: usize> MandelKernel for Simd<L, S> {

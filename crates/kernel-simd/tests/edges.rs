@@ -29,7 +29,7 @@ fn differences(kernel: &dyn MandelKernel, frame: &Frame) -> Result<(), String> {
 
 fn check_every_variant(frames: &[Frame]) {
     let mut failures = Vec::new();
-    for kernel in kernel_simd::interleave_sweep() {
+    for kernel in kernel_simd::interleave_sweep().into_iter().chain(kernel_simd::lockstep_sweep()) {
         for frame in frames {
             if frame.check_precision(kernel.precision()).is_ok() {
                 if let Err(failure) = differences(kernel.as_ref(), frame) {
