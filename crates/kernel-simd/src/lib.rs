@@ -124,45 +124,34 @@ pub fn lockstep_sweep() -> Vec<Box<dyn MandelKernel>> {
     ]
 }
 
-impl<L: Lanes, const S: usize, const K: u32> MandelKernel for Lockstep<L, S, K> {
-    fn name(&self) -> &str {
-        &self.name
-    }
-    fn description(&self) -> &str {
-        &self.description
-    }
-    fn precision(&self) -> Precision {
-        <L::Real as Real>::PRECISION
-    }
-    fn is_exact(&self) -> bool {
-        true
-    }
-    fn compute(&self, frame: &Frame, out: &mut [u32]) -> Result<(), KernelError> {
-        let grid = Grid::<L::Real>::checked(frame, out)?;
-        lockstep::compute_rows::<L, S, K>(&grid, grid.rows(), out);
-        Ok(())
-    }
+/// `MandelKernel` for a kernel type of this crate: named and described at construction,
+/// exact, in its lanes' precision, computing with `$engine` over the whole frame.
+macro_rules! simd_kernel {
+    (impl<$($generic:ident: $bound:ty),*> for $kernel:ty => $engine:expr) => {
+        impl<L: Lanes, $(const $generic: $bound),*> MandelKernel for $kernel {
+            fn name(&self) -> &str {
+                &self.name
+            }
+            fn description(&self) -> &str {
+                &self.description
+            }
+            fn precision(&self) -> Precision {
+                <L::Real as Real>::PRECISION
+            }
+            fn is_exact(&self) -> bool {
+                true
+            }
+            fn compute(&self, frame: &Frame, out: &mut [u32]) -> Result<(), KernelError> {
+                let grid = Grid::<L::Real>::checked(frame, out)?;
+                $engine(&grid, grid.rows(), out);
+                Ok(())
+            }
+        }
+    };
 }
 
-impl<L: Lanes, const S: usize> MandelKernel for Simd<L, S> {
-    fn name(&self) -> &str {
-        &self.name
-    }
-    fn description(&self) -> &str {
-        &self.description
-    }
-    fn precision(&self) -> Precision {
-        <L::Real as Real>::PRECISION
-    }
-    fn is_exact(&self) -> bool {
-        true
-    }
-    fn compute(&self, frame: &Frame, out: &mut [u32]) -> Result<(), KernelError> {
-        let grid = Grid::<L::Real>::checked(frame, out)?;
-        engine::compute_rows::<L, S>(&grid, grid.rows(), out);
-        Ok(())
-    }
-}
+simd_kernel!(impl<S: usize> for Simd<L, S> => engine::compute_rows::<L, S>);
+simd_kernel!(impl<S: usize, K: u32> for Lockstep<L, S, K> => lockstep::compute_rows::<L, S, K>);
 
 /// Escape counts of global rows `rows` of `grid` into `out` (`rows.len() * width` long, row-major)
 /// with the fastest f64 variant; public so that the parallel rung runs this very routine on each

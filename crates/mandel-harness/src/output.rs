@@ -177,6 +177,17 @@ impl WrittenFile {
     }
 }
 
+/// Commits every file of a run, in order, and returns one `wrote PATH: WHAT` line for each.
+pub fn commit_all(written: Vec<(WrittenFile, String)>) -> Result<Vec<String>, OutputError> {
+    let mut lines = Vec::with_capacity(written.len());
+    for (file, what) in written {
+        let path = file.path().display().to_string();
+        file.commit()?;
+        lines.push(format!("wrote {path}: {what}"));
+    }
+    Ok(lines)
+}
+
 /// The colour of a pixel: black for the interior; otherwise the perceptually uniform
 /// "inferno" map of `ln(1 + count) / ln(1 + max_iter)`, which spreads the many low counts
 /// near the set's outside over most of the map's range.

@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use clap::Args;
 
 use super::render::is_png;
-use crate::output::PendingFile;
+use crate::output::{self, PendingFile};
 use crate::tiles::{merge as merge_parts, read_part};
 
 // The subcommand's help is the doc comment of its `Command` variant.
@@ -57,10 +57,8 @@ pub fn merge(args: MergeArgs, out: &mut impl Write) -> Result<(), String> {
     }
     let sidecar = &parts[0].sidecar;
     let mut report = format!("merged {} tiles of {frame}, computed by {}", sidecar.tiles, sidecar.kernel);
-    for (file, what) in written {
-        let path = file.path().display().to_string();
-        file.commit().map_err(|e| e.to_string())?;
-        report += &format!("\nwrote {path}: {what}");
+    for line in output::commit_all(written).map_err(|e| e.to_string())? {
+        report += &format!("\n{line}");
     }
     let _ = writeln!(out, "{report}");
     Ok(())

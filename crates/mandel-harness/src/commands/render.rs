@@ -133,10 +133,8 @@ pub fn render(args: RenderArgs, out: &mut impl Write) -> Result<(), String> {
     if written.is_empty() {
         report += "\nnothing written: give --counts FILE.npy and/or --image FILE.png to keep the result";
     }
-    for (file, what) in written {
-        let path = file.path().display().to_string();
-        file.commit().map_err(|e| e.to_string())?;
-        report += &format!("\nwrote {path}: {what}");
+    for line in output::commit_all(written).map_err(|e| e.to_string())? {
+        report += &format!("\n{line}");
     }
     let _ = writeln!(out, "{report}");
     Ok(())
