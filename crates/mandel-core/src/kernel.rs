@@ -51,6 +51,9 @@ pub enum KernelError {
     /// A device (GPU) failed while computing.
     #[error("device error: {0}")]
     Device(String),
+    /// An external program (a Python script) failed or gave an answer that cannot be read.
+    #[error("{0}")]
+    Program(String),
 }
 
 /// A Mandelbrot kernel: one way of computing escape counts under the numeric contract.
@@ -95,6 +98,20 @@ pub trait MandelKernel: Send + Sync {
     /// A frame the kernel's precision cannot represent, a buffer of the wrong length or an
     /// unavailable device is an `Err`, never a panic.
     fn compute(&self, frame: &crate::Frame, out: &mut [u32]) -> Result<(), KernelError>;
+
+    /// For a kernel that runs outside this process and times itself (the tutorial's Python
+    /// scripts, raced by `mandel race --python`): computes `frame` `runs` times into `out` (the
+    /// last run's counts) and returns each run's seconds as the program measured them, without
+    /// its start-up. `None`, the default, means the caller times [`compute`](Self::compute).
+    fn timed_runs(
+        &self,
+        frame: &crate::Frame,
+        runs: usize,
+        out: &mut [u32],
+    ) -> Option<Result<Vec<f64>, KernelError>> {
+        let _ = (frame, runs, out);
+        None
+    }
 }
 
 /// Whether `name` is a valid kernel id: lowercase ASCII letters and digits in

@@ -10,6 +10,7 @@ pub mod exports;
 pub mod output;
 pub mod progress;
 pub mod provenance;
+pub mod python;
 pub mod race;
 pub mod registry;
 pub mod report;

@@ -347,9 +347,15 @@ fn race_one(
     }
     out.resize(frame.pixel_count(), SENTINEL);
     let started = Instant::now();
-    if let Err(reason) = call(kernel, frame, &mut out) {
-        return result.fail(Status::Failed, reason);
-    }
+    // A program that times itself (a Python row) gives its first run's time with the counts.
+    let self_timed = match kernel.timed_runs(frame, 1, &mut out) {
+        None => call(kernel, frame, &mut out).map(|()| None),
+        Some(timed) => timed.map(Some).map_err(|e| e.to_string()),
+    };
+    let self_timed = match self_timed {
+        Ok(times) => times,
+        Err(reason) => return result.fail(Status::Failed, reason),
+    };
     result.first_call_s = Some(started.elapsed().as_secs_f64());
     // ANCHOR_END: first-call
     // ANCHOR: verify
@@ -372,33 +378,15 @@ fn race_one(
     }
     // ANCHOR_END: verify
 
-    // ANCHOR: warm-up-and-time
-    observe(Event::WarmingUp(name));
-    while started.elapsed() < plan.warmup && !stop.load(Ordering::Relaxed) {
-        if let Err(reason) = call(kernel, frame, &mut out) {
+    if let Some(first) = self_timed {
+        if let Err(reason) = time_self_timed(kernel, frame, first, &mut out, &mut result, observe) {
             return result.fail(Status::Failed, reason);
         }
-        result.warmup_runs += 1;
+    } else if let Err(reason) =
+        warm_up_and_time(kernel, frame, plan, stop, &mut out, &mut result, started, observe)
+    {
+        return result.fail(Status::Failed, reason);
     }
-
-    let mut spent = Duration::ZERO;
-    while !plan.enough(result.samples_s.len(), spent) && !stop.load(Ordering::Relaxed) {
-        let run_started = Instant::now();
-        let outcome = call(kernel, frame, &mut out);
-        let elapsed = run_started.elapsed();
-        if let Err(reason) = outcome {
-            let run = result.samples_s.len() + 1;
-            return result.fail(Status::Failed, format!("timed run {run}: {reason}"));
-        }
-        spent += elapsed;
-        result.samples_s.push(elapsed.as_secs_f64());
-        let runs = result.samples_s.len();
-        // The mean so far, not the median: it costs nothing per run, where sorting every run
-        // would make a million tiny runs quadratic.
-        let mean = spent / runs as u32;
-        observe(Event::Timed { kernel: name, runs, expected_runs: plan.expected_runs(mean), mean });
-    }
-    // ANCHOR_END: warm-up-and-time
     // The last run must write what the first did. A fingerprint, not a copy: a frame can be
     // gigabytes.
     if fingerprint(&out) != first_output {
@@ -426,6 +414,86 @@ fn race_one(
     }
     result
 }
+
+// ANCHOR: warm-up-and-time
+/// Calls the kernel untimed until the plan's warm-up has passed since `started` (its first
+/// call), then times runs until the plan has enough.
+#[allow(clippy::too_many_arguments)]
+fn warm_up_and_time(
+    kernel: &dyn MandelKernel,
+    frame: &Frame,
+    plan: &RacePlan,
+    stop: &AtomicBool,
+    out: &mut [u32],
+    result: &mut KernelResult,
+    started: Instant,
+    observe: &mut dyn FnMut(Event<'_>),
+) -> Result<(), String> {
+    let name = kernel.name();
+    observe(Event::WarmingUp(name));
+    while started.elapsed() < plan.warmup && !stop.load(Ordering::Relaxed) {
+        call(kernel, frame, out)?;
+        result.warmup_runs += 1;
+    }
+
+    let mut spent = Duration::ZERO;
+    while !plan.enough(result.samples_s.len(), spent) && !stop.load(Ordering::Relaxed) {
+        let run_started = Instant::now();
+        let outcome = call(kernel, frame, out);
+        let elapsed = run_started.elapsed();
+        if let Err(reason) = outcome {
+            let run = result.samples_s.len() + 1;
+            return Err(format!("timed run {run}: {reason}"));
+        }
+        spent += elapsed;
+        result.samples_s.push(elapsed.as_secs_f64());
+        let runs = result.samples_s.len();
+        // The mean so far, not the median: it costs nothing per run, where sorting every run
+        // would make a million tiny runs quadratic.
+        let mean = spent / runs as u32;
+        observe(Event::Timed { kernel: name, runs, expected_runs: plan.expected_runs(mean), mean });
+    }
+    Ok(())
+}
+// ANCHOR_END: warm-up-and-time
+
+/// A Python row runs again while its runs fit in this much time: a pure-Python row that takes
+/// a minute per frame runs once.
+pub const SELF_TIMED_BUDGET: Duration = Duration::from_secs(10);
+
+/// Times a kernel that times itself: its first run's time, then (in one more call, so one more
+/// start-up) as many runs as the plan's minimum that fit in [`SELF_TIMED_BUDGET`].
+fn time_self_timed(
+    kernel: &dyn MandelKernel,
+    frame: &Frame,
+    first: Vec<f64>,
+    out: &mut [u32],
+    result: &mut KernelResult,
+    observe: &mut dyn FnMut(Event<'_>),
+) -> Result<(), String> {
+    let name = kernel.name();
+    let each = first.iter().copied().fold(0.0, f64::max);
+    result.samples_s = first;
+    let affordable = (SELF_TIMED_BUDGET.as_secs_f64() / each.max(1e-9)).floor() as usize;
+    let more = affordable.min(SELF_TIMED_MIN_RUNS.saturating_sub(result.samples_s.len()));
+    if more > 0 {
+        observe(Event::Timed {
+            kernel: name,
+            runs: result.samples_s.len(),
+            expected_runs: result.samples_s.len() + more,
+            mean: Duration::from_secs_f64(each),
+        });
+        match kernel.timed_runs(frame, more, out) {
+            Some(Ok(times)) => result.samples_s.extend(times),
+            Some(Err(e)) => return Err(format!("timed runs: {e}")),
+            None => return Err("it timed itself once and then no more".into()),
+        }
+    }
+    Ok(())
+}
+
+/// Runs a self-timed row aims for, within the budget.
+const SELF_TIMED_MIN_RUNS: usize = 3;
 
 /// One call of the kernel; an error or a panic becomes a one-line reason.
 fn call(kernel: &dyn MandelKernel, frame: &Frame, out: &mut [u32]) -> Result<(), String> {

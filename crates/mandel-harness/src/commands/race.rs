@@ -89,6 +89,11 @@ pub struct RaceArgs {
     /// Hosts of the MPI rung's job, an `mpirun --hostfile` (sets MANDEL_MPI_HOSTFILE).
     #[arg(long, value_name = "FILE")]
     pub mpi_hostfile: Option<PathBuf>,
+    /// Race the 2011 tutorial's Python programs too (python-pure, python-hoisted, python-numpy),
+    /// run by this interpreter (default: the `python3` on PATH). They time themselves, start-up
+    /// excluded, and run at most a few times each.
+    #[arg(long, value_name = "PATH", num_args = 0..=1, default_missing_value = "python3")]
+    pub python: Option<PathBuf>,
 }
 
 /// The plan the arguments ask for: the standard or quick one, with any part overridden.
@@ -195,7 +200,15 @@ fn run_race(args: RaceArgs, out: &mut impl Write) -> Result<ExitCode, String> {
         // A scaling run compares each kernel with itself on the smallest pool: no baseline.
         baseline: if scaling { String::new() } else { args.baseline.clone() },
     };
-    let chosen = select(kernels_with_crates(), |k| k.name(), &selection).map_err(|e| e.to_string())?;
+    let mut entered = Vec::new();
+    if let Some(python) = &args.python {
+        // Where the tutorial started: before every Rust rung.
+        for row in crate::python::rows(python) {
+            entered.push(("python/tutorial", Box::new(row) as Box<dyn mandel_core::MandelKernel>));
+        }
+    }
+    entered.extend(kernels_with_crates());
+    let chosen = select(entered, |k| k.name(), &selection).map_err(|e| e.to_string())?;
     let baseline_added = chosen.baseline_added;
     let mut contestants: Vec<Contestant> = chosen
         .kernels
