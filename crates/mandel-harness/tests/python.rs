@@ -101,3 +101,15 @@ fn the_race_ranks_the_python_rows_first_and_checks_them() {
         assert!(k["first_call_s"].as_f64().unwrap() >= k["min_s"].as_f64().unwrap(), "{k}");
     }
 }
+
+#[test]
+fn asking_for_a_python_row_without_python_says_to_add_the_flag() {
+    let output = Command::new(env!("CARGO_BIN_EXE_mandel"))
+        .args(["race", "--quick", "--kernels", "python-pure"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success());
+    assert!(stderr.contains("unknown kernel `python-pure`") && stderr.contains("need --python"), "{stderr}");
+    assert_eq!(stderr.trim().lines().count(), 1, "one line: {stderr}");
+}

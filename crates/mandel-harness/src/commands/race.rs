@@ -208,7 +208,17 @@ fn run_race(args: RaceArgs, out: &mut impl Write) -> Result<ExitCode, String> {
         }
     }
     entered.extend(kernels_with_crates());
-    let chosen = select(entered, |k| k.name(), &selection).map_err(|e| e.to_string())?;
+    let chosen = select(entered, |k| k.name(), &selection).map_err(|e| {
+        let asked_for_python =
+            args.kernels.iter().chain(&args.filters).any(|name| name.starts_with("python"));
+        if args.python.is_none() && asked_for_python {
+            format!(
+                "{e}; the tutorial's Python rows (python-pure, python-hoisted, python-numpy) need --python"
+            )
+        } else {
+            e.to_string()
+        }
+    })?;
     let baseline_added = chosen.baseline_added;
     let mut contestants: Vec<Contestant> = chosen
         .kernels
