@@ -75,20 +75,29 @@ struct Slots<L, const S: usize> {
 }
 
 /// The next vector of pixels to load: row `j`, columns `i0..i0 + lanes`, at `at` in the output.
-struct Vector {
-    j: u32,
-    i0: u32,
-    lanes: usize,
-    at: usize,
+pub(crate) struct Vector {
+    pub(crate) j: u32,
+    pub(crate) i0: u32,
+    pub(crate) lanes: usize,
+    pub(crate) at: usize,
 }
 
 /// The frame's pixels, row by row, `WIDTH` at a time; the last vector of a row may be short.
-struct Vectors {
+/// Both engines take their vectors from it.
+pub(crate) struct Vectors {
     width: u32,
     first_row: u32,
     rows: Range<u32>,
     i: u32,
     lanes: u32,
+}
+
+impl Vectors {
+    /// The vectors of `rows` (a frame `width` pixels wide), `lanes` pixels each; `at` counts
+    /// from the first of `rows`.
+    pub(crate) fn new(width: u32, rows: Range<u32>, lanes: usize) -> Vectors {
+        Vectors { width, first_row: rows.start, rows, i: 0, lanes: lanes as u32 }
+    }
 }
 
 impl Iterator for Vectors {
@@ -117,8 +126,7 @@ pub fn compute_rows<L: Lanes, const S: usize>(grid: &Grid<L::Real>, rows: Range<
     debug_assert!(rows.start >= grid.rows().start && rows.end <= grid.rows().end);
     debug_assert_eq!(out.len(), rows.len() * grid.width() as usize);
     let max_iter = grid.max_iter();
-    let mut vectors =
-        Vectors { width: grid.width(), first_row: rows.start, rows, i: 0, lanes: L::WIDTH as u32 };
+    let mut vectors = Vectors::new(grid.width(), rows, L::WIDTH);
     let mut slots = Slots::<L, S>::new();
     loop {
         // Give every slot a vector with work left: write the counts of lanes that reached

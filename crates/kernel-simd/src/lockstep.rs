@@ -30,7 +30,7 @@ use std::ops::Range;
 
 use mandel_core::{Grid, Real};
 
-use crate::engine::REPLAY_ABOVE;
+use crate::engine::{Vectors, REPLAY_ABOVE};
 use crate::Lanes;
 
 /// The longest block `K` may be (the size of a replay's log).
@@ -51,14 +51,6 @@ struct State<L, const S: usize> {
     at: [usize; S],
 }
 
-/// The next vector to load: row `j`, column `i`.
-struct Cursor {
-    j: u32,
-    i: u32,
-    first_row: u32,
-    end_row: u32,
-}
-
 /// Escape counts of rows `rows` of `grid` into `out` (row-major, `rows.len() * width` long),
 /// with `S` vectors of type `L` in flight and untested blocks of `K` steps. `rows` must lie
 /// within `grid.rows()` (indexing `out` panics otherwise).
@@ -77,7 +69,7 @@ pub fn compute_rows<L: Lanes, const S: usize, const K: u32>(
     let zero = L::splat(<L::Real as Real>::ZERO);
     let bound = <L::Real as Real>::from_f64(REPLAY_ABOVE);
     let max_iter = grid.max_iter();
-    let mut cursor = Cursor { j: rows.start, i: 0, first_row: rows.start, end_row: rows.end };
+    let mut vectors = Vectors::new(grid.width(), rows, L::WIDTH);
     let mut st = State::<L, S> {
         zr: [zero; S],
         zi: [zero; S],
@@ -92,7 +84,7 @@ pub fn compute_rows<L: Lanes, const S: usize, const K: u32>(
     loop {
         for s in 0..S {
             if (st.live[s] == 0 && !exhausted) || (st.live[s] != 0 && st.done[s] == max_iter) {
-                let (cr, ci, live, at) = load::<L>(st.live[s], st.at[s], &mut cursor, grid, out);
+                let (cr, ci, live, at) = load::<L>(st.live[s], st.at[s], &mut vectors, grid, out);
                 (st.zr[s], st.zi[s], st.cr[s], st.ci[s]) = (zero, zero, cr, ci);
                 (st.live[s], st.done[s], st.at[s]) = (live, 0, at);
                 exhausted |= live == 0;
@@ -161,33 +153,22 @@ fn step<L: Lanes, const S: usize>(zr: &mut [L; S], zi: &mut [L; S], cr: &[L; S],
 fn load<L: Lanes>(
     live: u32,
     at: usize,
-    cursor: &mut Cursor,
+    vectors: &mut Vectors,
     grid: &Grid<L::Real>,
     out: &mut [u32],
 ) -> (L, L, u32, usize) {
     let zero = <L::Real as Real>::ZERO;
     let max_iter = grid.max_iter();
-    let width = grid.width();
     write(out, at, live, max_iter);
-    loop {
-        if cursor.i >= width {
-            cursor.j += 1;
-            cursor.i = 0;
-        }
-        if cursor.j >= cursor.end_row {
-            return (L::splat(zero), L::splat(zero), 0, 0);
-        }
-        let lanes = (L::WIDTH as u32).min(width - cursor.i) as usize;
-        let i0 = cursor.i;
-        let at = (cursor.j - cursor.first_row) as usize * width as usize + i0 as usize;
-        cursor.i += lanes as u32;
+    for vector in vectors.by_ref() {
         if max_iter == 0 {
-            out[at..at + lanes].fill(0);
+            out[vector.at..vector.at + vector.lanes].fill(0);
             continue;
         }
-        let cr = L::from_fn(|k| if k < lanes { grid.cx(i0 + k as u32) } else { zero });
-        return (cr, L::splat(grid.cy(cursor.j)), ((1u64 << lanes) - 1) as u32, at);
+        let cr = L::from_fn(|k| if k < vector.lanes { grid.cx(vector.i0 + k as u32) } else { zero });
+        return (cr, L::splat(grid.cy(vector.j)), ((1u64 << vector.lanes) - 1) as u32, vector.at);
     }
+    (L::splat(zero), L::splat(zero), 0, 0)
 }
 
 /// One slot (`z` at the block's start, and `c`) replayed `len` steps from iteration `done`,
