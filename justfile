@@ -20,10 +20,6 @@ bench *filter:
 sweep *args:
     cargo run --release -p mandel-harness --example interleave -- "$@"
 
-# The experimental lockstep engine against simd-f64x8 and parallel-simd (`just lockstep seahorse`, `just lockstep classic --json lockstep.json`).
-lockstep *args:
-    cargo run --release -p mandel-harness --example lockstep -- "$@"
-
 # The machine's ceiling for the SIMD rung: the bare step on lanes that never escape (`just ceiling --json ceiling.json`).
 ceiling *args:
     cargo run --release -p mandel-harness --example ceiling -- "$@"

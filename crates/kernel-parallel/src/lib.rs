@@ -45,9 +45,20 @@ pub const PIXELS_PER_TASK: usize = 1024;
 /// (`rows.len() * width` counts, row-major): what each task runs.
 pub type RowRoutine<R> = fn(&Grid<R>, Range<u32>, &mut [u32]);
 
+/// The routine of a kernel that keeps one engine per thread: it computes the rows `queue`
+/// hands out, one at a time as it needs them, until the queue is empty.
+pub type QueueRoutine<R> = fn(&Grid<R>, &RowQueue<'_>);
+
+pub use kernel_simd::RowQueue;
+
 /// How the frame is cut into tasks.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Split {
+    /// One task per thread, all pulling single rows from one shared [`RowQueue`] (the C
+    /// peer's atomic row counter). With a [`QueueRoutine`] each thread keeps one engine
+    /// running across rows, so its vectors in flight stay full until the frame's last rows;
+    /// a kernel without one runs its row routine on one row at a time.
+    Shared,
     /// Tasks of whole rows, about this many pixels each (at least one row), each stealable by
     /// an idle thread.
     Stealing {
@@ -72,6 +83,7 @@ impl Split {
         let rows = match self {
             Split::Stealing { pixels_per_task } => pixels_per_task.div_ceil(width.max(1) as usize),
             Split::Bands => (height as usize).div_ceil(threads.max(1)),
+            Split::Shared => 1,
         };
         // Never more than the frame: a task of absurd size is the whole frame.
         rows.min(height as usize).max(1)
@@ -84,6 +96,8 @@ pub struct Parallel<R> {
     name: String,
     description: String,
     routine: RowRoutine<R>,
+    /// The engine-per-thread form of `routine`, used by [`Split::Shared`].
+    queue: Option<QueueRoutine<R>>,
     split: Split,
 }
 
@@ -91,10 +105,11 @@ impl Parallel<f64> {
     // ANCHOR: parallel-simd
     /// `parallel-simd`: the fastest f64 SIMD routine (`kernel_simd::compute_rows_f64`) on every core.
     pub fn simd() -> Self {
-        Parallel::new(
+        Parallel::shared(
             "parallel-simd",
-            "simd-f64x8's rows on every core of rayon's pool, stolen in small tasks: SIMD times cores",
+            "simd-f64x8's engine on every core of rayon's pool, each pulling rows from one shared queue",
             kernel_simd::compute_rows_f64,
+            kernel_simd::compute_queue_f64,
         )
     }
     // ANCHOR_END: parallel-simd
@@ -112,10 +127,11 @@ impl Parallel<f64> {
 impl Parallel<f32> {
     /// `parallel-simd-f32`: the fastest f32 SIMD routine (`kernel_simd::compute_rows_f32`) on every core.
     pub fn simd_f32() -> Self {
-        Parallel::new(
+        Parallel::shared(
             "parallel-simd-f32",
-            "simd-f32x16's rows on every core of rayon's pool, stolen in small tasks",
+            "simd-f32x16's engine on every core of rayon's pool, each pulling rows from one shared queue",
             kernel_simd::compute_rows_f32,
+            kernel_simd::compute_queue_f32,
         )
     }
 }
@@ -123,7 +139,20 @@ impl Parallel<f32> {
 impl<R: Real> Parallel<R> {
     /// A parallel kernel named `name` that runs `routine` on each task, split the default way.
     pub fn new(name: &str, description: &str, routine: RowRoutine<R>) -> Self {
-        Parallel { name: name.into(), description: description.into(), routine, split: Split::default() }
+        Parallel {
+            name: name.into(),
+            description: description.into(),
+            routine,
+            queue: None,
+            split: Split::default(),
+        }
+    }
+
+    /// A parallel kernel named `name` with one engine per thread ([`Split::Shared`]), running
+    /// `queue` on every thread; `routine` is the same engine over a range of rows, for the
+    /// other splits.
+    pub fn shared(name: &str, description: &str, routine: RowRoutine<R>, queue: QueueRoutine<R>) -> Self {
+        Parallel { queue: Some(queue), split: Split::Shared, ..Parallel::new(name, description, routine) }
     }
 
     /// The same kernel cut differently, its name suffixed with the split (`-px1024`, `-bands`),
@@ -132,6 +161,7 @@ impl<R: Real> Parallel<R> {
         let suffix = match split {
             Split::Stealing { pixels_per_task } => format!("px{pixels_per_task}"),
             Split::Bands => "bands".into(),
+            Split::Shared => "shared".into(),
         };
         Parallel { name: format!("{}-{suffix}", self.name), split, ..self }
     }
@@ -165,7 +195,10 @@ impl<R: Real> MandelKernel for Parallel<R> {
     }
     fn compute(&self, frame: &Frame, out: &mut [u32]) -> Result<(), KernelError> {
         let grid = Grid::<R>::checked(frame, out)?;
-        compute_in_parallel(&grid, out, self.split, self.routine);
+        match (self.split, self.queue) {
+            (Split::Shared, Some(queue)) => compute_shared(&grid, out, queue),
+            _ => compute_in_parallel(&grid, out, self.split, self.routine),
+        }
         Ok(())
     }
 }
@@ -177,6 +210,16 @@ pub fn compute_in_parallel<R: Real>(grid: &Grid<R>, out: &mut [u32], split: Spli
     let width = grid.width() as usize;
     let rows = grid.rows();
     debug_assert_eq!(out.len(), rows.len() * width, "one count per pixel");
+    if split == Split::Shared {
+        // A row routine has no engine to keep between rows: it runs on one row at a time.
+        let queue = RowQueue::new(grid.width(), rows, out);
+        rayon::broadcast(|_| {
+            while let Some((j, row)) = queue.next_row() {
+                routine(grid, j..j + 1, row);
+            }
+        });
+        return;
+    }
     let rows_per_task = split.rows_per_task(grid.width(), rows.len() as u32, rayon::current_num_threads());
     out.par_chunks_mut(rows_per_task * width)
         // One task per chunk, each stealable: rayon would otherwise hand out runs of chunks.
@@ -189,6 +232,16 @@ pub fn compute_in_parallel<R: Real>(grid: &Grid<R>, out: &mut [u32], split: Spli
         });
 }
 // ANCHOR_END: compute-in-parallel
+
+// ANCHOR: compute-shared
+/// Runs `routine` once on every thread of the current rayon pool, all taking their rows from
+/// one queue over `out`: each row is handed out once, with its global index, so the output
+/// equals the single-threaded one whatever thread computes a row.
+pub fn compute_shared<R: Real>(grid: &Grid<R>, out: &mut [u32], routine: QueueRoutine<R>) {
+    let queue = RowQueue::new(grid.width(), grid.rows(), out);
+    rayon::broadcast(|_| routine(grid, &queue));
+}
+// ANCHOR_END: compute-shared
 
 /// `kernel_hoisted::compute_row` over several rows: the scalar routine in [`RowRoutine`]'s shape.
 ///
@@ -222,6 +275,7 @@ mod tests {
         let pool = rayon::ThreadPoolBuilder::new().num_threads(5).build().unwrap();
         for split in [
             Split::Bands,
+            Split::Shared,
             Split::default(),
             Split::Stealing { pixels_per_task: 1 },
             Split::Stealing { pixels_per_task: 100 },
@@ -255,6 +309,7 @@ mod tests {
         let names: Vec<String> = kernels().iter().map(|k| k.name().to_string()).collect();
         assert_eq!(names, ["parallel-simd", "parallel-simd-f32", "parallel-hoisted"]);
         assert!(kernels().iter().all(|k| k.uses_threads() && k.is_exact()));
+        assert_eq!(Parallel::simd().split(), Split::Shared, "one engine per thread");
         let bands = Parallel::simd().with_split(Split::Bands);
         assert_eq!((bands.name(), bands.split()), ("parallel-simd-bands", Split::Bands));
         let small = Parallel::hoisted().with_split(Split::Stealing { pixels_per_task: 64 });

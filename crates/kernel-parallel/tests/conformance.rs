@@ -55,5 +55,7 @@ mandel_testkit::conformance!(
     hoisted_one_thread => on_pool(1, Parallel::hoisted()),
     hoisted_many_threads => on_pool(MANY, Parallel::hoisted()),
     simd_in_bands => on_pool(3, Parallel::simd().with_split(Split::Bands)),
+    simd_in_two_row_tasks => on_pool(MANY, Parallel::simd().with_split(Split::default())),
+    hoisted_shared => on_pool(3, Parallel::hoisted().with_split(Split::Shared)),
     simd_one_pixel_tasks => on_pool(MANY, Parallel::simd().with_split(Split::Stealing { pixels_per_task: 1 })),
 );

@@ -1,41 +1,48 @@
-//! The engine every SIMD variant shares: vectors in flight, a deferred escape test, exact replays.
+//! The engine every SIMD kernel runs: vectors in flight, blocks of untested steps, exact replays.
 //!
 //! The shape of the loop, outermost first:
-//! - `S` *slots* each hold one vector of `WIDTH` consecutive pixels of a row. When every lane
-//!   of a slot is done, the slot is refilled with the next vector, so the `S` independent
-//!   dependency chains stay busy until the rows run out.
-//! - While any slot is younger than [`YOUNG`] iterations, blocks are *tested*: the escape test
-//!   runs after every step (most pixels escape early, and this is where they do).
-//! - Otherwise blocks of [`BLOCK`] steps run *untested*, the hot loop [`Orbits::step`], and
-//!   `|z|²` is looked at only at the end of the block. If a lane may have escaped inside it,
-//!   the block is rewound to its saved start and replayed tested, which gives the exact count.
+//! - `S` *slots* each hold one vector of `WIDTH` consecutive pixels of a row. Before a run of
+//!   blocks, a slot whose lanes are all done (or that reached `max_iter`) writes its survivors
+//!   and takes the next vector ([`load`]), so the `S` independent dependency chains stay busy
+//!   until the rows run out.
+//! - Every block is `K` *untested* steps on all slots ([`step`]): no escape test inside it.
+//!   After it, each slot's live lanes are checked against [`REPLAY_ABOVE`] ([`suspects`]). A
+//!   slot with a suspect lane is rewound to the block's start and replayed alone, testing
+//!   every step, which finds the exact step each lane escaped at ([`replay`]); the other slots
+//!   keep their block. There is no tested phase for young vectors: a fresh vector's first
+//!   block is usually replayed (most pixels escape in it), and that costs less than testing
+//!   every slot whenever one of them is young.
+//! - Blocks run back to back in an inner loop, with the slots' `z` in locals, until a block
+//!   is suspect or the slot nearest `max_iter` reaches it. Only then does the engine leave the
+//!   loop, replay, write and refill, in cold functions that take and return one slot's values:
+//!   every per-slot loop indexes the arrays by a constant once unrolled, so `zr`, `zi`, `cr`
+//!   and `ci` of every slot stay in vector registers while the loop runs.
+//! - The engine asks for rows one at a time ([`compute_from`]), so one engine per thread can
+//!   share a [`RowQueue`] and keep its slots full until the frame's last rows.
 //!
 //! Invariants (each one is what keeps the output bit-identical to the reference):
-//! - Lane `k` of a vector holds pixel `i0 + k` of one row, with `c` from `Grid::cx`/`Grid::cy`,
-//!   the reference's own formula; lanes past the row's end hold `c = 0`.
+//! - Lane `k` of a slot holds pixel `i0 + k` of one row, with `c` from `Grid::cx`/`Grid::cy`,
+//!   the reference's own formula; lanes past the row's end hold `c = 0` and are never live.
 //! - Every step is the reference's arithmetic, operation for operation, with nothing fused.
-//! - A lane is *live* until its count is written. A lane whose count is written is frozen:
-//!   `z`, `c` (and the squares) become 0, so it stays at 0 (never escapes, never overflows)
-//!   while its neighbours go on. Lanes past the row's end start frozen.
-//! - An untested block is kept only if no live lane can have escaped inside it (see
-//!   [`REPLAY_ABOVE`]); otherwise it is replayed from its saved start, testing every step.
-//!   Values may overflow to infinity or NaN inside an untested block; the test counts a NaN
-//!   `|z|²` as outside, and the replay starts again from finite values.
+//! - `live[s]` has bit `k` set while lane `k`'s count is unwritten; `done[s]` is the iterations
+//!   the slot's vector has run. A lane leaves `live` when its count is written: `done + k` at
+//!   an escape found by a replay, `max_iter` when the slot reaches it. Lanes that are not live
+//!   keep iterating (they may overflow to infinity or NaN) and every test masks them out.
+//! - A block is kept for a slot only if every live lane ends it with `|z|² <= REPLAY_ABOVE`
+//!   (NaN is not): by the argument at [`REPLAY_ABOVE`], no live lane escaped inside it. A
+//!   replay starts from the block's saved start, where every live lane was finite and inside.
 
 use std::ops::Range;
+use std::sync::Mutex;
 
 use mandel_core::{Grid, Real};
 
 use crate::Lanes;
 
-/// Steps in an untested block (K). Measured on the classic frame (f64x8, 4 in flight):
-/// 8 and 16 within 1% of each other, 32 about 5% slower (replays get longer).
-pub const BLOCK: u32 = 16;
-
-/// A slot younger than this many iterations makes its blocks tested: 71% of the classic
-/// frame's pixels escape within 8 iterations, and replaying their blocks would cost more than
-/// the tests. Measured: 8, 16 and 24 within 2%; 0 (replays only) about 4% slower.
-pub const YOUNG: u32 = 16;
+/// Steps in an untested block (K). Measured on the classic frame (f64x8, 5 in flight; the
+/// `interleave` example): 8 is best; 16 replays twice as many steps per escape, 4 checks
+/// twice as often.
+pub const BLOCK: u32 = 8;
 
 /// After an untested block, the slots are replayed when any lane has `|z|² > REPLAY_ABOVE`
 /// (or NaN). `4` would do if an escaped orbit never came back inside the radius-2 disc by the
@@ -47,307 +54,304 @@ pub const YOUNG: u32 = 16;
 /// nothing measurable: live orbits rarely end a block in that ring.
 pub const REPLAY_ABOVE: f64 = 3.5;
 
-/// The vector state of `S` vectors in flight ("slots"), as one value: the hot loops copy it
-/// into a local, so that it lives in registers rather than behind a reference.
+/// The longest block `K` may be (the size of a replay's log).
+pub const MAX_BLOCK: u32 = 32;
+
+/// The slots, as one value the hot loop keeps in registers.
 #[derive(Clone, Copy)]
-struct Orbits<L, const S: usize> {
+struct State<L, const S: usize> {
     zr: [L; S],
     zi: [L; S],
     cr: [L; S],
     ci: [L; S],
-}
-
-/// `zr²` and `zi²` of each slot, carried from one tested step to the next.
-struct Squares<L, const S: usize> {
-    zr2: [L; S],
-    zi2: [L; S],
-}
-
-/// The slots: their orbits, and for each the bookkeeping that stays scalar.
-struct Slots<L, const S: usize> {
-    orbits: Orbits<L, S>,
-    /// Iterations done by each slot's vector.
-    done: [u32; S],
     /// Lanes still iterating: bit `k` is lane `k`.
     live: [u32; S],
-    /// Index in the output of each slot's lane 0.
-    at: [usize; S],
-}
-
-/// The next vector of pixels to load: row `j`, columns `i0..i0 + lanes`, at `at` in the output.
-pub(crate) struct Vector {
-    pub(crate) j: u32,
-    pub(crate) i0: u32,
-    pub(crate) lanes: usize,
-    pub(crate) at: usize,
-}
-
-/// The frame's pixels, row by row, `WIDTH` at a time; the last vector of a row may be short.
-/// Both engines take their vectors from it.
-pub(crate) struct Vectors {
-    width: u32,
-    first_row: u32,
-    rows: Range<u32>,
-    i: u32,
-    lanes: u32,
-}
-
-impl Vectors {
-    /// The vectors of `rows` (a frame `width` pixels wide), `lanes` pixels each; `at` counts
-    /// from the first of `rows`.
-    pub(crate) fn new(width: u32, rows: Range<u32>, lanes: usize) -> Vectors {
-        Vectors { width, first_row: rows.start, rows, i: 0, lanes: lanes as u32 }
-    }
-}
-
-impl Iterator for Vectors {
-    type Item = Vector;
-    fn next(&mut self) -> Option<Vector> {
-        if self.i >= self.width {
-            self.rows.start += 1;
-            self.i = 0;
-        }
-        if self.rows.is_empty() {
-            return None;
-        }
-        let j = self.rows.start;
-        let i0 = self.i;
-        let lanes = self.lanes.min(self.width - i0);
-        self.i += lanes;
-        let at = (j - self.first_row) as usize * self.width as usize + i0 as usize;
-        Some(Vector { j, i0, lanes: lanes as usize, at })
-    }
+    /// Iterations run by each slot's vector.
+    done: [u32; S],
+    /// Where each slot's lane 0 goes in the output.
+    at: [At; S],
 }
 
 /// Escape counts of rows `rows` of `grid` into `out` (row-major, `rows.len() * width` long),
-/// with `S` vectors of type `L` in flight. `rows` must lie within `grid.rows()` (indexing
-/// `out` panics otherwise).
-pub fn compute_rows<L: Lanes, const S: usize>(grid: &Grid<L::Real>, rows: Range<u32>, out: &mut [u32]) {
+/// with `S` vectors of type `L` in flight and untested blocks of `K` steps. `rows` must lie
+/// within `grid.rows()`.
+pub fn compute_rows<L: Lanes, const S: usize, const K: u32>(
+    grid: &Grid<L::Real>,
+    rows: Range<u32>,
+    out: &mut [u32],
+) {
     debug_assert!(rows.start >= grid.rows().start && rows.end <= grid.rows().end);
     debug_assert_eq!(out.len(), rows.len() * grid.width() as usize);
+    let mut rows = rows.zip(out.chunks_exact_mut(grid.width() as usize));
+    compute_from::<L, S, K>(grid, || rows.next());
+}
+
+/// Escape counts of the rows that `next_row` hands out, one `(j, counts of row j)` at a time,
+/// until it returns `None`: the engine asks for a row only when a slot needs a vector, so
+/// several engines (one per thread) can share one [`RowQueue`] and none of them drains its
+/// slots before the frame's last row. Every row `j` must lie within `grid.rows()` and its
+/// slice be `grid.width()` long.
+// Every per-slot loop indexes all the arrays by the same `s`: once unrolled, each index is a
+// constant, which is what lets the state live in registers (measured: rewriting a loop with
+// iterators changed the hot loop's register allocation and cost several percent).
+#[allow(clippy::needless_range_loop)]
+pub fn compute_from<'a, L: Lanes, const S: usize, const K: u32>(
+    grid: &Grid<L::Real>,
+    next_row: impl FnMut() -> Option<(u32, &'a mut [u32])>,
+) {
+    const { assert!(K >= 1 && K <= MAX_BLOCK, "a block is 1 to MAX_BLOCK steps") };
+    let zero = L::splat(<L::Real as Real>::ZERO);
+    let bound = <L::Real as Real>::from_f64(REPLAY_ABOVE);
     let max_iter = grid.max_iter();
-    let mut vectors = Vectors::new(grid.width(), rows, L::WIDTH);
-    let mut slots = Slots::<L, S>::new();
+    let mut vectors = RowVectors { next_row, rows: Vec::new(), j: 0, i: grid.width(), width: grid.width() };
+    let mut st = State::<L, S> {
+        zr: [zero; S],
+        zi: [zero; S],
+        cr: [zero; S],
+        ci: [zero; S],
+        live: [0; S],
+        done: [0; S],
+        at: [(0, 0); S],
+    };
+    // Once the rows run out, empty slots stay empty: no more loads.
+    let mut exhausted = false;
     loop {
-        // Give every slot a vector with work left: write the counts of lanes that reached
-        // max_iter, load the next vector, or leave the slot empty once the rows are done.
         for s in 0..S {
-            while slots.live[s] == 0 || slots.done[s] == max_iter {
-                slots.write_survivors(s, max_iter, out);
-                match vectors.next() {
-                    Some(vector) => slots.load(s, grid, &vector),
-                    None => {
-                        slots.clear(s);
-                        break;
-                    }
+            if (st.live[s] == 0 && !exhausted) || (st.live[s] != 0 && st.done[s] == max_iter) {
+                let (cr, ci, live, at) = load::<L, _>(st.live[s], st.at[s], &mut vectors, grid);
+                (st.zr[s], st.zi[s], st.cr[s], st.ci[s]) = (zero, zero, cr, ci);
+                (st.live[s], st.done[s], st.at[s]) = (live, 0, at);
+                exhausted |= live == 0;
+            }
+        }
+        let mut rem = u32::MAX;
+        let mut busy = 0;
+        for s in 0..S {
+            busy |= st.live[s];
+            if st.live[s] != 0 {
+                rem = rem.min(max_iter - st.done[s]);
+            }
+        }
+        if busy == 0 {
+            return;
+        }
+        // Whole blocks run back to back in an inner loop with `z` in locals; it leaves after
+        // the first suspect block, or when the slot nearest `max_iter` reaches it. Only then
+        // are slots replayed, written and refilled, out of line: a call inside the loop would
+        // push every vector register of the slots to memory (the calling convention saves
+        // none of them), and so would a replay inlined there (measured: about 1.2x slower).
+        let full = rem / K;
+        let (len, blocks, start, suspect, any) = if full == 0 {
+            let start = (st.zr, st.zi);
+            for _ in 0..rem {
+                step(&mut st.zr, &mut st.zi, &st.cr, &st.ci);
+            }
+            let (suspect, any) = suspects(&st.zr, &st.zi, &st.live, bound);
+            (rem, 1, start, suspect, any)
+        } else {
+            let (mut zr, mut zi) = (st.zr, st.zi);
+            let (cr, ci, live) = (st.cr, st.ci, st.live);
+            let mut blocks = 0;
+            // ANCHOR: hot-loop
+            // Two blocks per turn, so that the saved start of one block and the end of the
+            // next can share registers: with one, the compiler copied all of `z` twice per block.
+            loop {
+                let start = (zr, zi);
+                for _ in 0..K {
+                    step(&mut zr, &mut zi, &cr, &ci);
+                }
+                blocks += 1;
+                let (suspect, any) = suspects(&zr, &zi, &live, bound);
+                if any != 0 || blocks == full {
+                    (st.zr, st.zi) = (zr, zi);
+                    break (K, blocks, start, suspect, any);
+                }
+                let start = (zr, zi);
+                for _ in 0..K {
+                    step(&mut zr, &mut zi, &cr, &ci);
+                }
+                blocks += 1;
+                let (suspect, any) = suspects(&zr, &zi, &live, bound);
+                if any != 0 || blocks == full {
+                    (st.zr, st.zi) = (zr, zi);
+                    break (K, blocks, start, suspect, any);
+                }
+            }
+            // ANCHOR_END: hot-loop
+        };
+        // Every live slot ran `blocks` blocks; the last one is replayed where it is suspect,
+        // from the iteration it started at.
+        for s in 0..S {
+            // Only live slots need their count, and theirs cannot pass `max_iter`; an empty
+            // slot's may wrap, unread.
+            st.done[s] = st.done[s].wrapping_add(len * blocks);
+        }
+        if any != 0 {
+            for s in 0..S {
+                if suspect[s] != 0 {
+                    let slot = (start.0[s], start.1[s], st.cr[s], st.ci[s]);
+                    let from = st.done[s].wrapping_sub(len);
+                    (st.zr[s], st.zi[s], st.live[s]) =
+                        replay::<L>(slot, st.live[s], from, st.at[s], len, &mut vectors.rows);
                 }
             }
         }
-        let Some(left) = slots.iterations_left(max_iter) else { return };
-        if slots.youngest() < YOUNG {
-            let len = left.min(BLOCK);
-            slots.tested_block(len, out);
-            slots.advance(len);
-        } else {
-            // Whole blocks until the first slot is due; then one short block to finish it.
-            let (blocks, len) = if left >= BLOCK { (left / BLOCK, BLOCK) } else { (1, left) };
-            let (kept, suspect) = slots.untested_blocks(blocks, len);
-            slots.advance(kept * len);
-            if suspect {
-                slots.tested_block(len, out);
-                slots.advance(len);
-            }
-        }
     }
 }
 
-impl<L: Lanes, const S: usize> Slots<L, S> {
-    fn new() -> Self {
-        let zero = L::splat(<L::Real as Real>::ZERO);
-        let orbits = Orbits { zr: [zero; S], zi: [zero; S], cr: [zero; S], ci: [zero; S] };
-        Slots { orbits, done: [0; S], live: [0; S], at: [0; S] }
-    }
-
-    /// Starts slot `s` on `vector`: `z = 0`, `c` by the grid's formula, padding lanes frozen.
-    fn load(&mut self, s: usize, grid: &Grid<L::Real>, vector: &Vector) {
-        let zero = <L::Real as Real>::ZERO;
-        let ci = grid.cy(vector.j);
-        let orbits = &mut self.orbits;
-        orbits.cr[s] = L::from_fn(|k| if k < vector.lanes { grid.cx(vector.i0 + k as u32) } else { zero });
-        orbits.ci[s] = L::from_fn(|k| if k < vector.lanes { ci } else { zero });
-        orbits.zr[s] = L::splat(zero);
-        orbits.zi[s] = L::splat(zero);
-        self.done[s] = 0;
-        self.live[s] = (1u32 << vector.lanes) - 1;
-        self.at[s] = vector.at;
-    }
-
-    /// Empties slot `s`: every lane frozen at zero.
-    fn clear(&mut self, s: usize) {
-        let zero = L::splat(<L::Real as Real>::ZERO);
-        let orbits = &mut self.orbits;
-        (orbits.zr[s], orbits.zi[s], orbits.cr[s], orbits.ci[s]) = (zero, zero, zero, zero);
-        self.live[s] = 0;
-    }
-
-    /// Writes `max_iter` for the live lanes of slot `s` (called once it has run them all).
-    fn write_survivors(&mut self, s: usize, max_iter: u32, out: &mut [u32]) {
-        for lane in bits(self.live[s]) {
-            out[self.at[s] + lane] = max_iter;
-        }
-        self.live[s] = 0;
-    }
-
-    /// Iterations until the first busy slot reaches `max_iter`; `None` when every slot is empty.
-    fn iterations_left(&self, max_iter: u32) -> Option<u32> {
-        (0..S).filter(|&s| self.live[s] != 0).map(|s| max_iter - self.done[s]).min()
-    }
-
-    /// Iterations done by the youngest busy slot.
-    fn youngest(&self) -> u32 {
-        (0..S).filter(|&s| self.live[s] != 0).map(|s| self.done[s]).min().unwrap_or(u32::MAX)
-    }
-
-    /// Adds `iterations` to the count of every busy slot.
-    fn advance(&mut self, iterations: u32) {
-        for s in 0..S {
-            if self.live[s] != 0 {
-                self.done[s] += iterations;
-            }
-        }
-    }
-
-    // ANCHOR: untested-blocks
-    /// The hot loop: up to `blocks` blocks of `len` untested steps. Stops at the first block
-    /// after which a live lane may have escaped, and rewinds it. Returns the blocks kept, and
-    /// whether the next one must be replayed with tests.
-    fn untested_blocks(&mut self, blocks: u32, len: u32) -> (u32, bool) {
-        let bound = <L::Real as Real>::from_f64(REPLAY_ABOVE);
-        let mut orbits = self.orbits;
-        let mut kept = 0;
-        let mut suspect = false;
-        while kept < blocks {
-            let start = (orbits.zr, orbits.zi);
-            for _ in 0..len {
-                orbits.step();
-            }
-            if !orbits.all_at_most(bound) {
-                (orbits.zr, orbits.zi) = start;
-                suspect = true;
-                break;
-            }
-            kept += 1;
-        }
-        self.orbits = orbits;
-        (kept, suspect)
-    }
-    // ANCHOR_END: untested-blocks
-
-    // ANCHOR: tested-block
-    /// `len` steps testing every one: a lane that escapes at step `k` gets `done + k` and freezes.
-    fn tested_block(&mut self, len: u32, out: &mut [u32]) {
-        let four = <L::Real as Real>::FOUR;
-        let mut orbits = self.orbits;
-        let mut squares = orbits.squares();
-        for k in 0..len {
-            let inside = orbits.tested_step(&mut squares, four);
-            if !all_set(&inside) {
-                self.retire(&inside, k, out);
-                orbits.freeze(&inside, &mut squares);
-            }
-        }
-        self.orbits = orbits;
-    }
-    // ANCHOR_END: tested-block
-
-    /// Writes `done + k` for the live lanes outside `inside`, which escaped at step `k`.
-    #[inline(never)]
-    fn retire(&mut self, inside: &[L; S], k: u32, out: &mut [u32]) {
-        for s in 0..S {
-            let escaped = !inside[s].mask_bits() & L::ALL_BITS;
-            for lane in bits(escaped) {
-                out[self.at[s] + lane] = self.done[s] + k;
-            }
-            self.live[s] &= !escaped;
-        }
-    }
-}
-
-/// Whether every lane of every mask is set.
+/// The live lanes of each slot that end a block above [`REPLAY_ABOVE`] (or NaN), and their union.
 #[inline(always)]
-fn all_set<L: Lanes, const S: usize>(masks: &[L; S]) -> bool {
-    masks.iter().fold(L::ALL, |all, &mask| all & mask).mask_bits() == L::ALL_BITS
+fn suspects<L: Lanes, const S: usize>(
+    zr: &[L; S],
+    zi: &[L; S],
+    live: &[u32; S],
+    bound: L::Real,
+) -> ([u32; S], u32) {
+    let mut suspect = [0u32; S];
+    let mut any = 0;
+    for s in 0..S {
+        suspect[s] = live[s] & !(zr[s] * zr[s] + zi[s] * zi[s]).at_most(bound).mask_bits();
+        any |= suspect[s];
+    }
+    (suspect, any)
 }
 
-impl<L: Lanes, const S: usize> Orbits<L, S> {
-    // ANCHOR: step
-    /// One step on every slot, rounded exactly like the reference (`p + p`, never `2·zr·zi`).
-    #[inline(always)]
-    fn step(&mut self) {
-        for s in 0..S {
-            let (zr, zi) = (self.zr[s], self.zi[s]);
-            let p = zr * zi;
-            self.zr[s] = (zr * zr - zi * zi) + self.cr[s];
-            self.zi[s] = (p + p) + self.ci[s];
+// ANCHOR: step
+/// One step on every slot, rounded exactly like the reference (`p + p`, never `2·zr·zi`).
+#[inline(always)]
+fn step<L: Lanes, const S: usize>(zr: &mut [L; S], zi: &mut [L; S], cr: &[L; S], ci: &[L; S]) {
+    for s in 0..S {
+        let (r, i) = (zr[s], zi[s]);
+        let p = r * i;
+        zr[s] = (r * r - i * i) + cr[s];
+        zi[s] = (p + p) + ci[s];
+    }
+}
+// ANCHOR_END: step
+
+/// The engine's pixels, `WIDTH` at a time, from the rows that `next_row` hands out; the last
+/// vector of a row may be short. A slot's place in the output is `(row, column)`: its row's
+/// index in `rows` (every row taken so far, kept until the engine returns) and its lane 0's
+/// column.
+struct RowVectors<'a, F> {
+    next_row: F,
+    rows: Vec<&'a mut [u32]>,
+    /// The row of the last row taken.
+    j: u32,
+    /// The next vector's first column in the last row taken; `width` when that row is done.
+    i: u32,
+    width: u32,
+}
+
+/// A slot's place in the output: row (in [`RowVectors::rows`]) and column of its lane 0.
+type At = (usize, usize);
+
+/// Writes `max_iter` for the survivors (`live`) of a finished slot at `at`, and takes the
+/// next vector: returns its `cr`, `ci`, live lanes and place, or no live lanes once the rows
+/// are done. With `max_iter` 0 every vector is done as it is loaded.
+#[cold]
+#[inline(never)]
+fn load<'a, L: Lanes, F: FnMut() -> Option<(u32, &'a mut [u32])>>(
+    live: u32,
+    at: At,
+    vectors: &mut RowVectors<'a, F>,
+    grid: &Grid<L::Real>,
+) -> (L, L, u32, At) {
+    let zero = <L::Real as Real>::ZERO;
+    let max_iter = grid.max_iter();
+    write(&mut vectors.rows, at, live, max_iter);
+    loop {
+        if vectors.i == vectors.width {
+            let Some((j, row)) = (vectors.next_row)() else {
+                return (L::splat(zero), L::splat(zero), 0, (0, 0));
+            };
+            assert!(
+                grid.rows().contains(&j) && row.len() == vectors.width as usize,
+                "row {j} is not a row of the grid"
+            );
+            if max_iter == 0 {
+                row.fill(0);
+                continue;
+            }
+            vectors.rows.push(row);
+            vectors.i = 0;
+            vectors.j = j;
         }
-    }
-    // ANCHOR_END: step
-
-    /// `zr²` and `zi²` of every slot.
-    #[inline(always)]
-    fn squares(&self) -> Squares<L, S> {
-        Squares {
-            zr2: std::array::from_fn(|s| self.zr[s] * self.zr[s]),
-            zi2: std::array::from_fn(|s| self.zi[s] * self.zi[s]),
-        }
-    }
-
-    // ANCHOR: tested-step
-    /// [`step`](Self::step) followed by the escape test, reusing the squares both need (the
-    /// hoisted rung's trick). Returns each slot's mask of lanes still inside radius 2; frozen
-    /// lanes are at 0, so they always are.
-    #[inline(always)]
-    fn tested_step(&mut self, squares: &mut Squares<L, S>, four: L::Real) -> [L; S] {
-        std::array::from_fn(|s| {
-            let p = self.zr[s] * self.zi[s];
-            self.zr[s] = (squares.zr2[s] - squares.zi2[s]) + self.cr[s];
-            self.zi[s] = (p + p) + self.ci[s];
-            squares.zr2[s] = self.zr[s] * self.zr[s];
-            squares.zi2[s] = self.zi[s] * self.zi[s];
-            (squares.zr2[s] + squares.zi2[s]).at_most(four)
-        })
-    }
-    // ANCHOR_END: tested-step
-
-    /// Whether every lane has `|z|² <= bound` (NaN is not).
-    #[inline(always)]
-    fn all_at_most(&self, bound: L::Real) -> bool {
-        let squares = self.squares();
-        let inside: [L; S] = std::array::from_fn(|s| (squares.zr2[s] + squares.zi2[s]).at_most(bound));
-        all_set(&inside)
-    }
-
-    /// Freezes the lanes outside `inside`: `z`, `c` and the squares become 0 and stay 0.
-    #[inline(always)]
-    fn freeze(&mut self, inside: &[L; S], squares: &mut Squares<L, S>) {
-        for (s, &keep) in inside.iter().enumerate() {
-            self.zr[s] = self.zr[s] & keep;
-            self.zi[s] = self.zi[s] & keep;
-            self.cr[s] = self.cr[s] & keep;
-            self.ci[s] = self.ci[s] & keep;
-            squares.zr2[s] = squares.zr2[s] & keep;
-            squares.zi2[s] = squares.zi2[s] & keep;
-        }
+        let i0 = vectors.i;
+        let lanes = (L::WIDTH as u32).min(vectors.width - i0);
+        vectors.i += lanes;
+        let cr = L::from_fn(|k| if (k as u32) < lanes { grid.cx(i0 + k as u32) } else { zero });
+        let at = (vectors.rows.len() - 1, i0 as usize);
+        return (cr, L::splat(grid.cy(vectors.j)), ((1u64 << lanes) - 1) as u32, at);
     }
 }
 
-/// The indices of the set bits of `mask`, lowest first.
-fn bits(mut mask: u32) -> impl Iterator<Item = usize> {
-    std::iter::from_fn(move || {
-        (mask != 0).then(|| {
-            let lane = mask.trailing_zeros() as usize;
-            mask &= mask - 1;
-            lane
-        })
-    })
+// ANCHOR: replay
+/// One slot (`z` at the block's start, and `c`) replayed `len` steps from iteration `done`,
+/// testing every step: a live lane that escapes at step `k` gets `done + k`. Returns `z` at
+/// the block's end and the lanes still live.
+#[cold]
+#[inline(never)]
+fn replay<L: Lanes>(
+    slot: (L, L, L, L),
+    mut live: u32,
+    done: u32,
+    at: At,
+    len: u32,
+    rows: &mut [&mut [u32]],
+) -> (L, L, u32) {
+    let four = <L::Real as Real>::FOUR;
+    let (mut zr, mut zi, cr, ci) = slot;
+    // The lanes that escape at each step, logged without a branch (escapes are unpredictable)
+    // and written afterwards.
+    let mut log = [0u32; MAX_BLOCK as usize];
+    for escaped in log.iter_mut().take(len as usize) {
+        let p = zr * zi;
+        zr = (zr * zr - zi * zi) + cr;
+        zi = (p + p) + ci;
+        let inside = (zr * zr + zi * zi).at_most(four).mask_bits();
+        *escaped = live & !inside;
+        live &= inside;
+    }
+    for (k, &escaped) in log.iter().take(len as usize).enumerate() {
+        write(rows, at, escaped, done + k as u32);
+    }
+    (zr, zi, live)
+}
+// ANCHOR_END: replay
+
+/// Writes `count` for the lanes of `bits`, of the vector at `at`.
+fn write(rows: &mut [&mut [u32]], (row, i0): At, mut bits: u32, count: u32) {
+    while bits != 0 {
+        rows[row][i0 + bits.trailing_zeros() as usize] = count;
+        bits &= bits - 1;
+    }
+}
+
+/// Rows of one frame's output handed out one at a time, to any thread that asks: the shared
+/// source of [`compute_from`] when several engines (one per thread) fill one frame, as the
+/// parallel rung does. Each row is handed out once, as a `&mut` slice of the output, so the
+/// engines write disjoint rows without `unsafe`.
+pub struct RowQueue<'a> {
+    rows: Mutex<std::iter::Zip<Range<u32>, std::slice::ChunksExactMut<'a, u32>>>,
+}
+
+impl<'a> RowQueue<'a> {
+    /// The rows `rows` of a frame `width` pixels wide, whose counts go to `out` (row-major,
+    /// `rows.len() * width` long).
+    ///
+    /// # Panics
+    /// If `out` has the wrong length or `width` is 0.
+    pub fn new(width: u32, rows: Range<u32>, out: &'a mut [u32]) -> Self {
+        let expected = rows.len() * width as usize;
+        assert_eq!(out.len(), expected, "rows {rows:?} of width {width} need {expected} counts");
+        RowQueue { rows: Mutex::new(rows.zip(out.chunks_exact_mut(width as usize))) }
+    }
+
+    /// The next row, `(j, its counts)`, or `None` when every row has been handed out.
+    pub fn next_row(&self) -> Option<(u32, &'a mut [u32])> {
+        // A thread that panicked while holding the lock cannot have left the iterator half
+        // advanced (`next` on it does not panic), so a poisoned lock is still sound.
+        self.rows.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).next()
+    }
 }

@@ -31,7 +31,7 @@ pub trait Lanes:
     /// Lanes per vector.
     const WIDTH: usize;
     /// Vectors in flight for this type, chosen by measurement: `cargo run --release -p
-    /// mandel-harness --example interleave` (`just sweep`) races 1, 2, 4, 6 and 8 of each type
+    /// mandel-harness --example interleave` (`just sweep`) races 1 to 8 of each type
     /// on the classic frame. More chains hide more latency until the vector registers run out.
     const INTERLEAVE: usize;
     /// A mask with every lane set.
@@ -79,6 +79,6 @@ macro_rules! impl_lanes {
     };
 }
 
-impl_lanes!(f64x8, f64, 8, u64x8, 4);
-impl_lanes!(f64x4, f64, 4, u64x4, 6);
-impl_lanes!(f32x16, f32, 16, u32x16, 4);
+impl_lanes!(f64x8, f64, 8, u64x8, 5);
+impl_lanes!(f64x4, f64, 4, u64x4, 5);
+impl_lanes!(f32x16, f32, 16, u32x16, 5);

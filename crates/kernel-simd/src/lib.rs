@@ -3,8 +3,8 @@
 //! Lanes are consecutive pixels of a row, and every lane runs the reference's arithmetic (no
 //! FMA, `p + p`, coordinates from `Grid::cx`/`Grid::cy`), so the output is bit-identical to the
 //! reference of the kernel's precision. [`engine`] shapes the loop: `S` independent vectors in
-//! flight to hide the latency of the `z ← z² + c` chain, escaped lanes frozen with masks, and
-//! an escape test deferred to the end of blocks of steps, replayed exactly when it fires.
+//! flight to hide the latency of the `z ← z² + c` chain, an escape test deferred to the end of
+//! blocks of `K` steps, and a block replayed exactly, for its own vector, when it fires.
 //!
 //! `wide` picks its instructions when the crate is compiled: built for a CPU with AVX-512 an
 //! `f64x8` is one 512-bit register, and otherwise two or four narrower ones (the race's header
@@ -12,41 +12,47 @@
 
 pub mod engine;
 mod lanes;
-pub mod lockstep;
 
 use std::marker::PhantomData;
 use std::ops::Range;
 
 use mandel_core::{Frame, Grid, KernelError, MandelKernel, Precision, Real};
 
+pub use engine::RowQueue;
 pub use lanes::Lanes;
 pub use wide::{f32x16, f64x4, f64x8};
 
-/// A SIMD kernel: vectors of type `L`, `S` of them in flight.
-pub struct Simd<L, const S: usize> {
+/// A SIMD kernel: vectors of type `L`, `S` of them in flight, untested blocks of `K` steps.
+pub struct Simd<L, const S: usize, const K: u32 = { engine::BLOCK }> {
     name: String,
     description: String,
     lanes: PhantomData<L>,
 }
 
-impl<L: Lanes, const S: usize> Default for Simd<L, S> {
+impl<L: Lanes, const S: usize, const K: u32> Default for Simd<L, S, K> {
     fn default() -> Self {
         Simd::new()
     }
 }
 
-impl<L: Lanes, const S: usize> Simd<L, S> {
-    /// The kernel; named `simd-f64x8` at the type's chosen interleave ([`Lanes::INTERLEAVE`]),
-    /// `simd-f64x8-x2` at others.
+impl<L: Lanes, const S: usize, const K: u32> Simd<L, S, K> {
+    /// The kernel; named `simd-f64x8` at the type's chosen interleave ([`Lanes::INTERLEAVE`])
+    /// and [`engine::BLOCK`], `simd-f64x8-x2` at other interleaves, `simd-f64x8-k16` at other
+    /// blocks.
     pub fn new() -> Self {
-        let name =
-            if S == L::INTERLEAVE { format!("simd-{}", L::NAME) } else { format!("simd-{}-x{S}", L::NAME) };
+        let mut name = format!("simd-{}", L::NAME);
+        if S != L::INTERLEAVE {
+            name += &format!("-x{S}");
+        }
+        if K != engine::BLOCK {
+            name += &format!("-k{K}");
+        }
         let register = match (L::WIDTH, <L::Real as Real>::PRECISION) {
             (4, Precision::F64) => "AVX2",
             _ => "AVX-512 where built for it",
         };
         let description = format!(
-            "{} {} lanes per vector ({register}), {S} vectors in flight, deferred escape test",
+            "{} {} lanes per vector ({register}), {S} vectors in flight, blocks of {K} untested steps",
             L::WIDTH,
             <L::Real as Real>::PRECISION
         );
@@ -66,62 +72,26 @@ pub fn kernels() -> Vec<Box<dyn MandelKernel>> {
     vec![Box::new(SimdF64x8::new()), Box::new(SimdF64x4::new()), Box::new(SimdF32x16::new())]
 }
 
-/// Every vector type at 1, 2, 4, 6 and 8 vectors in flight: the interleaving sweep.
+/// Every vector type at 1 to 8 vectors in flight, and `f64x8` at blocks of 4, 16 and 32
+/// steps: the interleaving sweep.
 pub fn interleave_sweep() -> Vec<Box<dyn MandelKernel>> {
     fn each<L: Lanes>() -> Vec<Box<dyn MandelKernel>> {
         vec![
             Box::new(Simd::<L, 1>::new()),
             Box::new(Simd::<L, 2>::new()),
+            Box::new(Simd::<L, 3>::new()),
             Box::new(Simd::<L, 4>::new()),
+            Box::new(Simd::<L, 5>::new()),
             Box::new(Simd::<L, 6>::new()),
             Box::new(Simd::<L, 8>::new()),
         ]
     }
-    [each::<f64x8>(), each::<f64x4>(), each::<f32x16>()].into_iter().flatten().collect()
-}
-
-/// A kernel on the experimental [`lockstep`] engine: `S` vectors of type `L` in flight,
-/// untested blocks of `K` steps. Named `simd-f64x8-lockstep-x5k8`; raced by the `lockstep`
-/// example, not exported to the harness.
-pub struct Lockstep<L, const S: usize, const K: u32> {
-    name: String,
-    description: String,
-    lanes: PhantomData<L>,
-}
-
-impl<L: Lanes, const S: usize, const K: u32> Default for Lockstep<L, S, K> {
-    fn default() -> Self {
-        Lockstep::new()
-    }
-}
-
-impl<L: Lanes, const S: usize, const K: u32> Lockstep<L, S, K> {
-    /// The kernel, named after its type, slots and block: `simd-f64x8-lockstep-x5k8`.
-    pub fn new() -> Self {
-        let name = format!("simd-{}-lockstep-x{S}k{K}", L::NAME);
-        let description = format!(
-            "{} {} lanes per vector, {S} in flight refilled at block edges, blocks of {K} untested steps, \
-             a suspect block replayed for its slot alone",
-            L::WIDTH,
-            <L::Real as Real>::PRECISION
-        );
-        Lockstep { name, description, lanes: PhantomData }
-    }
-}
-
-/// The lockstep engine at several slot counts and block lengths, with the exported kernels it
-/// is measured against: the `lockstep` example's contestants.
-pub fn lockstep_sweep() -> Vec<Box<dyn MandelKernel>> {
-    vec![
-        Box::new(SimdF64x8::new()),
-        Box::new(Lockstep::<f64x8, 4, 8>::new()),
-        Box::new(Lockstep::<f64x8, 5, 8>::new()),
-        Box::new(Lockstep::<f64x8, 5, 16>::new()),
-        Box::new(Lockstep::<f64x8, 6, 8>::new()),
-        Box::new(SimdF32x16::new()),
-        Box::new(Lockstep::<f32x16, 4, 8>::new()),
-        Box::new(Lockstep::<f32x16, 5, 8>::new()),
-    ]
+    let blocks: Vec<Box<dyn MandelKernel>> = vec![
+        Box::new(Simd::<f64x8, { <f64x8 as Lanes>::INTERLEAVE }, 4>::new()),
+        Box::new(Simd::<f64x8, { <f64x8 as Lanes>::INTERLEAVE }, 16>::new()),
+        Box::new(Simd::<f64x8, { <f64x8 as Lanes>::INTERLEAVE }, 32>::new()),
+    ];
+    [each::<f64x8>(), blocks, each::<f64x4>(), each::<f32x16>()].into_iter().flatten().collect()
 }
 
 /// `MandelKernel` for a kernel type of this crate: named and described at construction,
@@ -150,8 +120,7 @@ macro_rules! simd_kernel {
     };
 }
 
-simd_kernel!(impl<S: usize> for Simd<L, S> => engine::compute_rows::<L, S>);
-simd_kernel!(impl<S: usize, K: u32> for Lockstep<L, S, K> => lockstep::compute_rows::<L, S, K>);
+simd_kernel!(impl<S: usize, K: u32> for Simd<L, S, K> => engine::compute_rows::<L, S, K>);
 
 /// Escape counts of global rows `rows` of `grid` into `out` (`rows.len() * width` long, row-major)
 /// with the fastest f64 variant; public so that the parallel rung runs this very routine on each
@@ -161,7 +130,7 @@ simd_kernel!(impl<S: usize, K: u32> for Lockstep<L, S, K> => lockstep::compute_r
 /// If `rows` is not within `grid.rows()` or `out` has the wrong length.
 pub fn compute_rows_f64(grid: &Grid<f64>, rows: Range<u32>, out: &mut [u32]) {
     check_rows(grid, &rows, out);
-    engine::compute_rows::<f64x8, { <f64x8 as Lanes>::INTERLEAVE }>(grid, rows, out)
+    engine::compute_rows::<f64x8, { <f64x8 as Lanes>::INTERLEAVE }, { engine::BLOCK }>(grid, rows, out)
 }
 
 /// [`compute_rows_f64`] in f32, with the fastest f32 variant.
@@ -170,7 +139,23 @@ pub fn compute_rows_f64(grid: &Grid<f64>, rows: Range<u32>, out: &mut [u32]) {
 /// If `rows` is not within `grid.rows()` or `out` has the wrong length.
 pub fn compute_rows_f32(grid: &Grid<f32>, rows: Range<u32>, out: &mut [u32]) {
     check_rows(grid, &rows, out);
-    engine::compute_rows::<f32x16, { <f32x16 as Lanes>::INTERLEAVE }>(grid, rows, out)
+    engine::compute_rows::<f32x16, { <f32x16 as Lanes>::INTERLEAVE }, { engine::BLOCK }>(grid, rows, out)
+}
+
+/// The rows that `queue` hands out, computed with [`compute_rows_f64`]'s engine until the
+/// queue is empty; public so that the parallel rung runs one such engine per core, all fed
+/// from one queue (no engine drains its slots before the frame's last rows).
+pub fn compute_queue_f64(grid: &Grid<f64>, queue: &RowQueue<'_>) {
+    engine::compute_from::<f64x8, { <f64x8 as Lanes>::INTERLEAVE }, { engine::BLOCK }>(grid, || {
+        queue.next_row()
+    })
+}
+
+/// [`compute_queue_f64`] in f32.
+pub fn compute_queue_f32(grid: &Grid<f32>, queue: &RowQueue<'_>) {
+    engine::compute_from::<f32x16, { <f32x16 as Lanes>::INTERLEAVE }, { engine::BLOCK }>(grid, || {
+        queue.next_row()
+    })
 }
 
 fn check_rows<R: Real>(grid: &Grid<R>, rows: &Range<u32>, out: &[u32]) {

@@ -5,8 +5,11 @@ mandel_testkit::conformance!(
     f32x16 => kernel_simd::SimdF32x16::default(),
 );
 
-// The experimental lockstep engine (issue 17's study) passes the same kit.
+// The engine at its extremes: a block of one step (a test after every step, every escape
+// replayed) and of the longest block (replays of 32 steps), with one vector in flight and many.
 mandel_testkit::conformance!(
-    lockstep_f64x8 => kernel_simd::Lockstep::<kernel_simd::f64x8, 5, 8>::default(),
-    lockstep_f32x16 => kernel_simd::Lockstep::<kernel_simd::f32x16, 5, 8>::default(),
+    f64x8_k1 => kernel_simd::Simd::<kernel_simd::f64x8, 5, 1>::default(),
+    f64x8_k32 => kernel_simd::Simd::<kernel_simd::f64x8, 5, 32>::default(),
+    f64x8_x1 => kernel_simd::Simd::<kernel_simd::f64x8, 1>::default(),
+    f32x16_x8_k3 => kernel_simd::Simd::<kernel_simd::f32x16, 8, 3>::default(),
 );
