@@ -365,15 +365,15 @@ fn compute(request: &FrameRequest, pool: &rayon::ThreadPool, out: &mut [u32]) ->
         frame: &Frame,
         pool: &rayon::ThreadPool,
         out: &mut [u32],
-        routine: kernel_parallel::RowRoutine<R>,
+        routine: kernel_parallel::QueueRoutine<R>,
     ) -> Result<(), String> {
         let grid = Grid::<R>::checked(frame, out).map_err(|e| e.to_string())?;
         if pool.current_num_threads() == 1 {
-            // One thread: the row routine itself, on this thread, with nothing to hand over.
-            routine(&grid, grid.rows(), out);
+            // One thread: the engine itself, on this thread, with nothing to hand over.
+            routine(&grid, &kernel_parallel::RowQueue::new(grid.width(), grid.rows(), out));
         } else {
-            let split = kernel_parallel::Split::default();
-            pool.install(|| kernel_parallel::compute_in_parallel(&grid, out, split, routine));
+            // parallel-simd's mechanism: one engine per thread, rows from one shared queue.
+            pool.install(|| kernel_parallel::compute_shared(&grid, out, routine));
         }
         Ok(())
     }
@@ -385,8 +385,8 @@ fn compute(request: &FrameRequest, pool: &rayon::ThreadPool, out: &mut [u32]) ->
         panic!("{ENV_TEST_PANIC_ROW} asked for a panic at row {}", panic_row.unwrap_or_default());
     }
     match request.precision_bits {
-        64 => run::<f64>(&frame, pool, out, kernel_simd::compute_rows_f64),
-        32 => run::<f32>(&frame, pool, out, kernel_simd::compute_rows_f32),
+        64 => run::<f64>(&frame, pool, out, kernel_simd::compute_queue_f64),
+        32 => run::<f32>(&frame, pool, out, kernel_simd::compute_queue_f32),
         other => Err(format!("no {other}-bit precision")),
     }
 }

@@ -43,10 +43,11 @@ fn main() -> Result<(), String> {
     };
     let (name, frame, kernels): (&str, Frame, Vec<Box<dyn MandelKernel>>) = match study.as_str() {
         "scaling" => {
-            let after = Parallel::new(
+            let after = Parallel::shared(
                 "parallel-simd-beside-mpi",
                 "parallel-simd again, while the MPI jobs of this race wait for their next frame",
                 kernel_simd::compute_rows_f64,
+                kernel_simd::compute_queue_f64,
             );
             (
                 "classic",
