@@ -99,6 +99,51 @@ pub fn compute_from<'a, L: Lanes, const S: usize, const K: u32>(
     grid: &Grid<L::Real>,
     next_row: impl FnMut() -> Option<(u32, &'a mut [u32])>,
 ) {
+    compute_certified::<L, S, K, Never>(grid, next_row, &mut Never)
+}
+
+/// A way to prove, for some lanes of a slot, that their orbits never escape, so that the
+/// engine writes `max_iter` for them at once instead of iterating to `max_iter`: the hook of
+/// the algorithmic rung (`kernel-interior`). [`compute_certified`] asks every
+/// [`EVERY`](Self::EVERY) steps, between blocks, for each slot with live lanes.
+///
+/// The engine's side of the contract: when it calls [`check`](Self::check), `z` is the slot's
+/// exact state after `done` iterations of the reference's arithmetic, and every live lane has
+/// passed the escape test at every one of those iterations (a block is kept only when none of
+/// its live lanes escaped in it). The certifier's side: a lane it returns must be one whose
+/// computed orbit, continued from `z` with the reference's arithmetic, never fails the escape
+/// test; the engine writes `max_iter` for it, which is then the reference's count.
+pub trait Certify<L: Lanes> {
+    /// What the certifier keeps per slot; reset (to its `Default`) when the slot takes a vector.
+    type Slot: Copy + Default;
+    /// Steps between checks: a multiple of the block length `K` is checked exactly that often,
+    /// others at the first block end past it. `u32::MAX` never checks.
+    const EVERY: u32;
+    /// The lanes of `live` that provably never escape, given the slot's `z` after `done`
+    /// iterations and its `c`.
+    fn check(&mut self, slot: &mut Self::Slot, z: (L, L), c: (L, L), live: u32, done: u32) -> u32;
+}
+
+/// No certificate: every lane iterates until it escapes or reaches `max_iter`.
+pub struct Never;
+
+impl<L: Lanes> Certify<L> for Never {
+    type Slot = ();
+    const EVERY: u32 = u32::MAX;
+    fn check(&mut self, _: &mut (), _: (L, L), _: (L, L), _: u32, _: u32) -> u32 {
+        0
+    }
+}
+
+/// [`compute_from`] with certificates: every [`Certify::EVERY`] steps, the lanes that `cert`
+/// proves never escape get `max_iter` at once and leave their slot, which takes the next
+/// vector as soon as its last lane is done.
+#[allow(clippy::needless_range_loop)]
+pub fn compute_certified<'a, L: Lanes, const S: usize, const K: u32, C: Certify<L>>(
+    grid: &Grid<L::Real>,
+    next_row: impl FnMut() -> Option<(u32, &'a mut [u32])>,
+    cert: &mut C,
+) {
     const { assert!(K >= 1 && K <= MAX_BLOCK, "a block is 1 to MAX_BLOCK steps") };
     let zero = L::splat(<L::Real as Real>::ZERO);
     let bound = <L::Real as Real>::from_f64(REPLAY_ABOVE);
@@ -113,6 +158,9 @@ pub fn compute_from<'a, L: Lanes, const S: usize, const K: u32>(
         done: [0; S],
         at: [(0, 0); S],
     };
+    let mut slots = [C::Slot::default(); S];
+    // Steps since the last check, counted only when there are certificates.
+    let mut since_check = 0u32;
     // Once the rows run out, empty slots stay empty: no more loads.
     let mut exhausted = false;
     loop {
@@ -121,6 +169,7 @@ pub fn compute_from<'a, L: Lanes, const S: usize, const K: u32>(
                 let (cr, ci, live, at) = load::<L, _>(st.live[s], st.at[s], &mut vectors, grid);
                 (st.zr[s], st.zi[s], st.cr[s], st.ci[s]) = (zero, zero, cr, ci);
                 (st.live[s], st.done[s], st.at[s]) = (live, 0, at);
+                slots[s] = C::Slot::default();
                 exhausted |= live == 0;
             }
         }
@@ -140,7 +189,10 @@ pub fn compute_from<'a, L: Lanes, const S: usize, const K: u32>(
         // are slots replayed, written and refilled, out of line: a call inside the loop would
         // push every vector register of the slots to memory (the calling convention saves
         // none of them), and so would a replay inlined there (measured: about 1.2x slower).
-        let full = rem / K;
+        // With certificates, a run of blocks also ends at the next check (never before one
+        // whole block); without, `until` is huge and this is `rem / K`.
+        let until = C::EVERY.saturating_sub(since_check).max(K);
+        let full = rem.min(until) / K;
         let (len, blocks, start, suspect, any) = if full == 0 {
             let start = (st.zr, st.zi);
             for _ in 0..rem {
@@ -193,6 +245,22 @@ pub fn compute_from<'a, L: Lanes, const S: usize, const K: u32>(
                     let from = st.done[s].wrapping_sub(len);
                     (st.zr[s], st.zi[s], st.live[s]) =
                         replay::<L>(slot, st.live[s], from, st.at[s], len, &mut vectors.rows);
+                }
+            }
+        }
+        if C::EVERY != u32::MAX {
+            since_check += len * blocks;
+            if since_check >= C::EVERY {
+                since_check = 0;
+                for s in 0..S {
+                    if st.live[s] != 0 && st.done[s] < max_iter {
+                        let z = (st.zr[s], st.zi[s]);
+                        let proved =
+                            cert.check(&mut slots[s], z, (st.cr[s], st.ci[s]), st.live[s], st.done[s]);
+                        let proved = proved & st.live[s];
+                        write(&mut vectors.rows, st.at[s], proved, max_iter);
+                        st.live[s] &= !proved;
+                    }
                 }
             }
         }

@@ -1,6 +1,6 @@
 //! `Lanes`: the handful of vector operations the SIMD engine needs, for each `wide` type it uses.
 
-use std::ops::{Add, BitAnd, Mul, Sub};
+use std::ops::{Add, BitAnd, BitOr, Div, Mul, Sub};
 
 use mandel_core::Real;
 use wide::{f32x16, f64x4, f64x8};
@@ -24,7 +24,9 @@ pub trait Lanes:
     + Add<Output = Self>
     + Sub<Output = Self>
     + Mul<Output = Self>
+    + Div<Output = Self>
     + BitAnd<Output = Self>
+    + BitOr<Output = Self>
 {
     /// The scalar type of one lane.
     type Real: Real;
@@ -48,6 +50,18 @@ pub trait Lanes:
     fn at_most(self, bound: Self::Real) -> Self;
     /// Bit `k` set where lane `k` of the mask `self` is set.
     fn mask_bits(self) -> u32;
+    /// A lane mask: all ones where `self <= other`, all zeros elsewhere (NaN included).
+    fn le(self, other: Self) -> Self;
+    /// A lane mask: all ones where `self == other` (`-0 == +0`; NaN never), zeros elsewhere.
+    fn eq(self, other: Self) -> Self;
+    /// Lane `k` is that of `yes` where the lane mask `self` is set, of `no` elsewhere.
+    fn select(self, yes: Self, no: Self) -> Self;
+    /// The correctly rounded square root of every lane (IEEE `sqrt`, as `f64::sqrt`).
+    fn sqrt(self) -> Self;
+    /// Every lane's absolute value (exact).
+    fn abs(self) -> Self;
+    /// Lane `k` of `self`.
+    fn lane(self, k: usize) -> Self::Real;
 }
 
 macro_rules! impl_lanes {
@@ -74,6 +88,30 @@ macro_rules! impl_lanes {
             #[inline(always)]
             fn mask_bits(self) -> u32 {
                 self.to_bitmask()
+            }
+            #[inline(always)]
+            fn le(self, other: Self) -> Self {
+                self.simd_le(other)
+            }
+            #[inline(always)]
+            fn eq(self, other: Self) -> Self {
+                self.simd_eq(other)
+            }
+            #[inline(always)]
+            fn select(self, yes: Self, no: Self) -> Self {
+                self.bitselect(yes, no)
+            }
+            #[inline(always)]
+            fn sqrt(self) -> Self {
+                $vector::sqrt(self)
+            }
+            #[inline(always)]
+            fn abs(self) -> Self {
+                $vector::abs(self)
+            }
+            #[inline(always)]
+            fn lane(self, k: usize) -> $real {
+                self.to_array()[k]
             }
         }
     };

@@ -1,0 +1,285 @@
+//! The certificates: trapping discs with a rounding margin, and exact cycles (Brent).
+//!
+//! Invariants kept here (the proof is in the crate docs):
+//! - A disc `(w, t)` of a lane is used only if the inequality of the crate docs held, evaluated
+//!   so that rounding can only make it stricter; otherwise its threshold `t` is `-1`, which no
+//!   `|z - w|²` is at most.
+//! - A cycle is claimed only on `==` of the whole state, compared with a state saved earlier
+//!   by the same slot's vector.
+
+use kernel_simd::engine::Certify;
+use kernel_simd::Lanes;
+use mandel_core::{Precision, Real};
+
+/// Iterations a vector runs before its first check: most escaping pixels are gone by then,
+/// so they never pay for a disc.
+pub const FIRST_CHECK: u32 = 32;
+
+/// Steps between checks (a multiple of the engine's block).
+pub const CHECK_EVERY: u32 = 32;
+
+/// The largest `|z|` a disc may reach: `|z| <= 1.99` passes the escape test (`|z|² <= 4`)
+/// whatever the rounding of `zr² + zi²`.
+pub const SAFE_RADIUS: f64 = 1.99;
+
+/// A deliberately wrong certificate, for the tests that must catch one.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Flaw {
+    /// The sound certificates of the crate docs.
+    None,
+    /// The real-number disc: no rounding margin, and a radius stretched by `tol` past what
+    /// the inequality allows, accepted for any `c` whose `|multiplier| < 1 + tol`.
+    Loose(f64),
+}
+
+/// How many pixels each certificate decided.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Census {
+    /// Trapped in the main cardioid's disc.
+    pub cardioid: u64,
+    /// Trapped in the period-2 bulb's discs.
+    pub bulb: u64,
+    /// Found on an exact cycle.
+    pub cycled: u64,
+    /// Iterations the certificates skipped (`max_iter` minus the iterations run, summed).
+    pub skipped: u64,
+}
+
+/// Per-slot state: the lanes' discs (computed at the slot's first check) and Brent's save.
+#[derive(Clone, Copy)]
+pub struct Slot<L> {
+    ready: bool,
+    any_disc: bool,
+    /// Discs around the cardioid's fixed point (then `w2 = w1`) or the bulb's 2-cycle.
+    w1: (L, L),
+    t1: L,
+    w2: (L, L),
+    t2: L,
+    /// Which lanes have a cardioid disc (for the census).
+    cardioid: u32,
+    saved: (L, L),
+    save_at: u32,
+}
+
+impl<L: Lanes> Default for Slot<L> {
+    fn default() -> Self {
+        let zero = L::splat(<L::Real as Real>::ZERO);
+        Slot {
+            ready: false,
+            any_disc: false,
+            w1: (zero, zero),
+            t1: zero,
+            w2: (zero, zero),
+            t2: zero,
+            cardioid: 0,
+            saved: (zero, zero),
+            save_at: FIRST_CHECK,
+        }
+    }
+}
+
+/// The certifier the engine runs: discs and cycles, with a census.
+pub struct Certificates<L> {
+    flaw: Flaw,
+    max_iter: u32,
+    /// What it decided so far.
+    pub census: Census,
+    consts: Consts<L>,
+}
+
+#[derive(Clone, Copy)]
+struct Consts<L> {
+    /// Unit roundoff `u`.
+    u: L,
+    /// `1 + 1024u`: covers every `(1 + u)^n` of the bounds below.
+    safe: L,
+    /// `1 - 1024u`, for the membership threshold.
+    shrink: L,
+    /// Covers underflow: larger than the absolute error of every subnormal result of a step.
+    tiny: L,
+    /// Smallest radius used (so that `r²` is far from underflow).
+    r_min: L,
+}
+
+impl<L: Lanes> Certificates<L> {
+    /// A certifier for frames of `max_iter` iterations.
+    pub fn new(max_iter: u32, flaw: Flaw) -> Self {
+        let (u, tiny, r_min) = match <L::Real as Real>::PRECISION {
+            Precision::F64 => (2f64.powi(-53), 2f64.powi(-1000), 2f64.powi(-400)),
+            Precision::F32 => (2f64.powi(-24), 2f64.powi(-120), 2f64.powi(-40)),
+        };
+        let s = |x: f64| L::splat(<L::Real as Real>::from_f64(x));
+        let consts = Consts {
+            u: s(u),
+            safe: s(1.0 + 1024.0 * u),
+            shrink: s(1.0 - 1024.0 * u),
+            tiny: s(tiny),
+            r_min: s(r_min),
+        };
+        Certificates { flaw, max_iter, census: Census::default(), consts }
+    }
+}
+
+fn s<L: Lanes>(x: f64) -> L {
+    L::splat(<L::Real as Real>::from_f64(x))
+}
+
+/// The principal square root of `a + ib`, lane by lane (any accuracy will do: the discs'
+/// inequality is checked with the rounded result).
+fn csqrt<L: Lanes>(a: L, b: L) -> (L, L) {
+    let zero = s::<L>(0.0);
+    let half = s::<L>(0.5);
+    let m = (a * a + b * b).sqrt();
+    let re = ((m + a) * half).sqrt();
+    let d = m - a;
+    let d = d.le(zero).select(zero, d);
+    let im = (d * half).sqrt();
+    let im = b.le(zero).select(zero - im, im);
+    (re, im)
+}
+
+impl<L: Lanes> Consts<L> {
+    /// An upper bound on `|F(w) - v|` for the exact step `F(z) = z² + c`, floats `w`, `v`, `c`.
+    fn residual(&self, w: (L, L), v: (L, L), c: (L, L)) -> L {
+        let (wr, wi) = w;
+        let m = wr * wr + wi * wi;
+        let rr = ((wr * wr - wi * wi) + c.0) - v.0;
+        let p = wr * wi;
+        let ri = ((p + p) + c.1) - v.1;
+        let err = self.u * (s::<L>(7.0) * m + s::<L>(2.0) * (c.0.abs() + c.1.abs()) + v.0.abs() + v.1.abs());
+        rr.abs() + ri.abs() + err
+    }
+
+    /// An upper bound on the rounding error of one computed step at any `|z| <= rho`.
+    fn delta(&self, rho: L, c: (L, L)) -> L {
+        self.u * (s::<L>(5.0) * rho * rho + c.0.abs() + c.1.abs()) + self.tiny
+    }
+
+    /// The computed `F̂` maps the disc `|z - w| <= r` into `|z - v| <= r_out`: the left side of
+    /// the inequality, rounded up (times `safe`), and `rho`, an upper bound on `|z|` in the disc.
+    fn image(&self, w: (L, L), v: (L, L), r: L, c: (L, L), margin: bool) -> (L, L) {
+        let aw = (w.0 * w.0 + w.1 * w.1).sqrt();
+        let rho = (aw + r) * self.safe;
+        let spread = r * (s::<L>(2.0) * aw + r);
+        let lhs = if margin { spread + self.residual(w, v, c) + self.delta(rho, c) } else { spread };
+        (lhs * self.safe, rho)
+    }
+
+    /// The membership threshold for a disc of radius `r` (rounded down), or `-1` where `ok` is
+    /// not set or `r` is below `r_min`.
+    fn threshold(&self, r: L, ok: L, margin: bool) -> L {
+        let t = if margin { (r * r) * self.shrink - self.tiny } else { r * r };
+        let ok = ok & self.r_min.le(r);
+        ok.select(t, s::<L>(-1.0))
+    }
+}
+
+impl<L: Lanes> Certificates<L> {
+    /// The discs of one slot's lanes.
+    fn discs(&mut self, slot: &mut Slot<L>, c: (L, L)) {
+        let k = self.consts;
+        let margin = self.flaw == Flaw::None;
+        let loose = match self.flaw {
+            Flaw::Loose(tol) => tol,
+            Flaw::None => 0.0,
+        };
+        let (one, two, half) = (s::<L>(1.0), s::<L>(2.0), s::<L>(0.5));
+        let safe_radius = s::<L>(SAFE_RADIUS);
+        // Period 1: w = (1 - sqrt(1 - 4c)) / 2.
+        let (sr, si) = csqrt(one - s::<L>(4.0) * c.0, s::<L>(0.0) - s::<L>(4.0) * c.1);
+        let w = ((one - sr) * half, (s::<L>(0.0) - si) * half);
+        let lambda = two * (w.0 * w.0 + w.1 * w.1).sqrt();
+        let gap = one - lambda;
+        let mut t1 = s::<L>(-1.0);
+        let (yes, no) = (s::<L>(0.0).le(s::<L>(0.0)), s::<L>(0.0).le(s::<L>(-1.0)));
+        let mut found = no;
+        for f in [0.5, 0.75, 0.95] {
+            let r = if loose > 0.0 { gap * s::<L>(f) + s::<L>(loose) } else { gap * s::<L>(f) };
+            let (lhs, rho) = k.image(w, w, r, c, margin);
+            let ok = if loose > 0.0 {
+                lambda.le(s::<L>(1.0 + loose)) & s::<L>(0.0).le(r)
+            } else {
+                lhs.le(r) & rho.le(safe_radius) & s::<L>(0.0).le(gap)
+            };
+            let t = k.threshold(r, ok, margin);
+            found = t.le(s::<L>(-1.0)).select(found, yes);
+            t1 = t.le(s::<L>(-1.0)).select(t1, t);
+        }
+        let card = found.mask_bits();
+        // Period 2: w1, w2 = (-1 ± sqrt(-3 - 4c)) / 2, multiplier 4 w1 w2.
+        let (sr, si) = csqrt(s::<L>(-3.0) - s::<L>(4.0) * c.0, s::<L>(0.0) - s::<L>(4.0) * c.1);
+        let w1 = ((sr - one) * half, si * half);
+        let w2 = ((s::<L>(0.0) - one - sr) * half, (s::<L>(0.0) - si) * half);
+        let a = two * (w1.0 * w1.0 + w1.1 * w1.1).sqrt();
+        let b = two * (w2.0 * w2.0 + w2.1 * w2.1).sqrt();
+        let mu = a * b;
+        let scale = (one - mu) / (one + b + a * a);
+        let (mut b1, mut b2, mut found2) = (s::<L>(-1.0), s::<L>(-1.0), no);
+        for f in [0.25, 0.5, 0.9] {
+            let r1 = scale * s::<L>(f) + s::<L>(loose);
+            let (lhs1, rho1) = k.image(w1, w2, r1, c, margin);
+            let r2 = lhs1;
+            let (lhs2, rho2) = k.image(w2, w1, r2, c, margin);
+            let ok = if loose > 0.0 {
+                mu.le(s::<L>(1.0 + loose))
+            } else {
+                lhs2.le(r1) & rho1.le(safe_radius) & rho2.le(safe_radius) & s::<L>(0.0).le(scale)
+            };
+            let ta = k.threshold(r1, ok, margin);
+            let tb = k.threshold(r2, ok, margin);
+            let fail = ta.le(s::<L>(-1.0)) | tb.le(s::<L>(-1.0));
+            b1 = fail.select(b1, ta);
+            b2 = fail.select(b2, tb);
+            found2 = fail.select(found2, yes);
+        }
+        // A lane is in at most one component; the cardioid's disc wins where both exist.
+        let has1 = found;
+        slot.w1 = (has1.select(w.0, w1.0), has1.select(w.1, w1.1));
+        slot.t1 = has1.select(t1, b1);
+        slot.w2 = (has1.select(w.0, w2.0), has1.select(w.1, w2.1));
+        slot.t2 = has1.select(t1, b2);
+        slot.cardioid = card;
+        slot.any_disc = (card | found2.mask_bits()) != 0;
+        slot.ready = true;
+    }
+}
+
+impl<L: Lanes> Certify<L> for Certificates<L> {
+    type Slot = Slot<L>;
+    const EVERY: u32 = CHECK_EVERY;
+
+    #[inline(never)]
+    fn check(&mut self, slot: &mut Slot<L>, z: (L, L), c: (L, L), live: u32, done: u32) -> u32 {
+        if done < FIRST_CHECK {
+            return 0;
+        }
+        if !slot.ready {
+            self.discs(slot, c);
+        }
+        let mut proved = 0;
+        let mut trapped = 0;
+        if slot.any_disc {
+            let in_disc = |w: (L, L), t: L| {
+                let (dr, di) = (z.0 - w.0, z.1 - w.1);
+                (dr * dr + di * di).le(t).mask_bits()
+            };
+            trapped = (in_disc(slot.w1, slot.t1) | in_disc(slot.w2, slot.t2)) & live;
+            proved |= trapped;
+        }
+        // Brent: the state saved at `save_at`'s predecessor; an exact repeat is a cycle.
+        if slot.save_at > FIRST_CHECK {
+            let cycled = (z.0.eq(slot.saved.0) & z.1.eq(slot.saved.1)).mask_bits() & live & !proved;
+            proved |= cycled;
+            self.census.cycled += u64::from(cycled.count_ones());
+        }
+        if done >= slot.save_at {
+            slot.saved = z;
+            slot.save_at = done.saturating_mul(2);
+        }
+        let card = trapped & slot.cardioid;
+        self.census.cardioid += u64::from(card.count_ones());
+        self.census.bulb += u64::from((trapped & !card).count_ones());
+        self.census.skipped += u64::from(proved.count_ones()) * u64::from(self.max_iter - done);
+        proved
+    }
+}
