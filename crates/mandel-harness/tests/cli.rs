@@ -391,9 +391,9 @@ fn race_with_several_thread_counts_reports_the_scaling_of_the_threaded_kernels()
     let parallel_rung: Vec<String> = mandel_harness::registry::discovered_kernels()
         .iter()
         .map(|(_, kernel)| kernel.name().to_string())
-        .filter(|name| name.starts_with("parallel-"))
+        .filter(|name| name.starts_with("parallel-") || name.starts_with("interior-parallel"))
         .collect();
-    assert_eq!(threaded, parallel_rung, "exactly the parallel rung uses threads");
+    assert_eq!(threaded, parallel_rung, "exactly the parallel rung and interior-parallel use threads");
     assert!(threaded.iter().any(|name| name == "parallel-simd"), "{threaded:?}");
 
     let json: serde_json::Value =
@@ -433,7 +433,10 @@ fn race_with_several_thread_counts_reports_the_scaling_of_the_threaded_kernels()
     }
     let markdown = std::fs::read_to_string(dir.path().join("s.md")).unwrap();
     assert_eq!(
-        markdown.lines().filter(|line| line.starts_with("| `parallel-")).count(),
+        markdown
+            .lines()
+            .filter(|line| line.starts_with("| `parallel-") || line.starts_with("| `interior-parallel"))
+            .count(),
         rows.len(),
         "{markdown}"
     );
