@@ -68,8 +68,26 @@ struct State<L, const S: usize> {
     live: [u32; S],
     /// Iterations run by each slot's vector.
     done: [u32; S],
-    /// Where each slot's lane 0 goes in the output.
-    at: [At; S],
+    /// Each slot's cap is `caps[level]`.
+    level: [usize; S],
+    /// The iterations at which each slot's next check is due (see [`Certify::every`]).
+    next: [u32; S],
+    /// Where each slot's lanes go in the output.
+    at: [[At; MAX_WIDTH]; S],
+}
+
+/// The widest vector the engine takes (`f32x16`).
+pub const MAX_WIDTH: usize = 16;
+
+/// A live lane set aside when its slot reaches a pass's cap (see [`Certify::COMPACT_AT`]):
+/// its exact state after the cap's iterations, its `c` and its place in the output.
+#[derive(Clone, Copy)]
+struct Survivor<R, X> {
+    z: (R, R),
+    c: (R, R),
+    at: At,
+    /// What the certifier keeps for the lane ([`Certify::Lane`]).
+    x: X,
 }
 
 /// Escape counts of rows `rows` of `grid` into `out` (row-major, `rows.len() * width` long),
@@ -91,10 +109,6 @@ pub fn compute_rows<L: Lanes, const S: usize, const K: u32>(
 /// several engines (one per thread) can share one [`RowQueue`] and none of them drains its
 /// slots before the frame's last row. Every row `j` must lie within `grid.rows()` and its
 /// slice be `grid.width()` long.
-// Every per-slot loop indexes all the arrays by the same `s`: once unrolled, each index is a
-// constant, which is what lets the state live in registers (measured: rewriting a loop with
-// iterators changed the hot loop's register allocation and cost several percent).
-#[allow(clippy::needless_range_loop)]
 pub fn compute_from<'a, L: Lanes, const S: usize, const K: u32>(
     grid: &Grid<L::Real>,
     next_row: impl FnMut() -> Option<(u32, &'a mut [u32])>,
@@ -105,7 +119,7 @@ pub fn compute_from<'a, L: Lanes, const S: usize, const K: u32>(
 /// A way to prove, for some lanes of a slot, that their orbits never escape, so that the
 /// engine writes `max_iter` for them at once instead of iterating to `max_iter`: the hook of
 /// the algorithmic rung (`kernel-interior`). [`compute_certified`] asks every
-/// [`EVERY`](Self::EVERY) steps, between blocks, for each slot with live lanes.
+/// [`every`](Self::every) steps, between blocks, for each slot with live lanes.
 ///
 /// The engine's side of the contract: when it calls [`check`](Self::check), `z` is the slot's
 /// exact state after `done` iterations of the reference's arithmetic, and every live lane has
@@ -116,9 +130,24 @@ pub fn compute_from<'a, L: Lanes, const S: usize, const K: u32>(
 pub trait Certify<L: Lanes> {
     /// What the certifier keeps per slot; reset (to its `Default`) when the slot takes a vector.
     type Slot: Copy + Default;
-    /// Steps between checks: a multiple of the block length `K` is checked exactly that often,
-    /// others at the first block end past it. `u32::MAX` never checks.
-    const EVERY: u32;
+    /// Steps from a check of a slot whose vector has run `done` iterations to its next check.
+    /// The engine checks between blocks every `every(0)` steps (a multiple of the block
+    /// length `K` exactly that often, others at the first block end past it), each slot
+    /// whose next check is due. `u32::MAX` never checks.
+    fn every(done: u32) -> u32;
+    /// The first *cap*: when a slot's vector has run this many iterations, its live lanes
+    /// leave it, and once the rows run out they are packed 8 (or 16) to a vector and run on
+    /// to the next cap, twice as far (the last cap is `max_iter`). Certificates free lanes at
+    /// scattered times; without packing, a vector with one lane left would run it alone.
+    /// `u32::MAX`: one pass to `max_iter`, as without certificates.
+    const COMPACT_AT: u32;
+    /// What one lane carries from its slot to the vector it is packed into at a cap.
+    type Lane: Copy + Default;
+    /// Lane `k` of a slot whose vector reached a cap.
+    fn lane(slot: &Self::Slot, k: usize) -> Self::Lane;
+    /// The slot of a vector packed from `lanes` (lane `k` of the vector is `lanes[k]`; any
+    /// further lanes are not live).
+    fn pack(lanes: &[Self::Lane]) -> Self::Slot;
     /// The lanes of `live` that provably never escape, given the slot's `z` after `done`
     /// iterations and its `c`.
     fn check(&mut self, slot: &mut Self::Slot, z: (L, L), c: (L, L), live: u32, done: u32) -> u32;
@@ -129,26 +158,73 @@ pub struct Never;
 
 impl<L: Lanes> Certify<L> for Never {
     type Slot = ();
-    const EVERY: u32 = u32::MAX;
+    fn every(_: u32) -> u32 {
+        u32::MAX
+    }
+    const COMPACT_AT: u32 = u32::MAX;
+    type Lane = ();
+    fn lane(_: &(), _: usize) {}
+    fn pack(_: &[()]) {}
     fn check(&mut self, _: &mut (), _: (L, L), _: (L, L), _: u32, _: u32) -> u32 {
         0
     }
 }
 
-/// [`compute_from`] with certificates: every [`Certify::EVERY`] steps, the lanes that `cert`
+/// [`compute_from`] with certificates: every [`Certify::every`] steps, the lanes that `cert`
 /// proves never escape get `max_iter` at once and leave their slot, which takes the next
-/// vector as soon as its last lane is done.
-#[allow(clippy::needless_range_loop)]
+/// vector as soon as its last lane is done. With caps ([`Certify::COMPACT_AT`]), a young
+/// pass runs every vector to the first cap testing every step, and the vectors that are
+/// still mostly live go on, whole, to the blocks and certificates; at each cap (doubling)
+/// a vector that is mostly done sets its live lanes aside, to be packed into full vectors.
 pub fn compute_certified<'a, L: Lanes, const S: usize, const K: u32, C: Certify<L>>(
     grid: &Grid<L::Real>,
     next_row: impl FnMut() -> Option<(u32, &'a mut [u32])>,
     cert: &mut C,
 ) {
     const { assert!(K >= 1 && K <= MAX_BLOCK, "a block is 1 to MAX_BLOCK steps") };
+    const { assert!(L::WIDTH <= MAX_WIDTH, "vectors are at most MAX_WIDTH lanes") };
+    let max_iter = grid.max_iter();
+    // The caps: `caps[0]` is the first, each next one twice as far, the last `max_iter`.
+    let mut caps = vec![C::COMPACT_AT.max(1).min(max_iter)];
+    while caps[caps.len() - 1] < max_iter {
+        caps.push(caps[caps.len() - 1].saturating_mul(2).min(max_iter));
+    }
+    let mut vectors = Vectors {
+        next_row,
+        rows: Vec::new(),
+        j: 0,
+        i: grid.width(),
+        width: grid.width(),
+        rows_done: false,
+        whole: Vec::new(),
+        pools: vec![Vec::new(); caps.len()],
+        pooled: 0,
+        caps,
+    };
+    if C::COMPACT_AT != u32::MAX && vectors.caps[0] < max_iter {
+        young_pass::<L, S, C, _>(grid, &mut vectors);
+    }
+    run_pass::<L, S, K, C, _>(grid, &mut vectors, cert);
+    debug_assert!(vectors.whole.is_empty() && vectors.pooled == 0);
+}
+
+/// Every vector `vectors` hands out runs until its lanes are done or it reaches its cap;
+/// there a vector still mostly live goes on to the next cap, and one mostly done sets its
+/// live lanes aside in a pool; at `max_iter` its live lanes get `max_iter`.
+// Every per-slot loop indexes all the arrays by the same `s`: once unrolled, each index is a
+// constant, which is what lets the state live in registers (measured: rewriting a loop with
+// iterators changed the hot loop's register allocation and cost several percent).
+#[allow(clippy::needless_range_loop)]
+fn run_pass<'a, L: Lanes, const S: usize, const K: u32, C: Certify<L>, F>(
+    grid: &Grid<L::Real>,
+    vectors: &mut Vectors<'a, L, C::Lane, F>,
+    cert: &mut C,
+) where
+    F: FnMut() -> Option<(u32, &'a mut [u32])>,
+{
     let zero = L::splat(<L::Real as Real>::ZERO);
     let bound = <L::Real as Real>::from_f64(REPLAY_ABOVE);
     let max_iter = grid.max_iter();
-    let mut vectors = RowVectors { next_row, rows: Vec::new(), j: 0, i: grid.width(), width: grid.width() };
     let mut st = State::<L, S> {
         zr: [zero; S],
         zi: [zero; S],
@@ -156,21 +232,19 @@ pub fn compute_certified<'a, L: Lanes, const S: usize, const K: u32, C: Certify<
         ci: [zero; S],
         live: [0; S],
         done: [0; S],
-        at: [(0, 0); S],
+        level: [0; S],
+        next: [0; S],
+        at: [[(0, 0); MAX_WIDTH]; S],
     };
     let mut slots = [C::Slot::default(); S];
     // Steps since the last check, counted only when there are certificates.
     let mut since_check = 0u32;
-    // Once the rows run out, empty slots stay empty: no more loads.
-    let mut exhausted = false;
+    let every = C::every(0);
     loop {
         for s in 0..S {
-            if (st.live[s] == 0 && !exhausted) || (st.live[s] != 0 && st.done[s] == max_iter) {
-                let (cr, ci, live, at) = load::<L, _>(st.live[s], st.at[s], &mut vectors, grid);
-                (st.zr[s], st.zi[s], st.cr[s], st.ci[s]) = (zero, zero, cr, ci);
-                (st.live[s], st.done[s], st.at[s]) = (live, 0, at);
-                slots[s] = C::Slot::default();
-                exhausted |= live == 0;
+            let cap = vectors.caps[st.level[s]];
+            if (st.live[s] == 0 && vectors.more()) || (st.live[s] != 0 && st.done[s] == cap) {
+                load::<L, S, C, _>(&mut st, &mut slots, s, vectors, grid);
             }
         }
         let mut rem = u32::MAX;
@@ -178,7 +252,7 @@ pub fn compute_certified<'a, L: Lanes, const S: usize, const K: u32, C: Certify<
         for s in 0..S {
             busy |= st.live[s];
             if st.live[s] != 0 {
-                rem = rem.min(max_iter - st.done[s]);
+                rem = rem.min(vectors.caps[st.level[s]] - st.done[s]);
             }
         }
         if busy == 0 {
@@ -191,7 +265,7 @@ pub fn compute_certified<'a, L: Lanes, const S: usize, const K: u32, C: Certify<
         // none of them), and so would a replay inlined there (measured: about 1.2x slower).
         // With certificates, a run of blocks also ends at the next check (never before one
         // whole block); without, `until` is huge and this is `rem / K`.
-        let until = C::EVERY.saturating_sub(since_check).max(K);
+        let until = every.saturating_sub(since_check).max(K);
         let full = rem.min(until) / K;
         let (len, blocks, start, suspect, any) = if full == 0 {
             let start = (st.zr, st.zi);
@@ -244,26 +318,106 @@ pub fn compute_certified<'a, L: Lanes, const S: usize, const K: u32, C: Certify<
                     let slot = (start.0[s], start.1[s], st.cr[s], st.ci[s]);
                     let from = st.done[s].wrapping_sub(len);
                     (st.zr[s], st.zi[s], st.live[s]) =
-                        replay::<L>(slot, st.live[s], from, st.at[s], len, &mut vectors.rows);
+                        replay::<L>(slot, st.live[s], from, &st.at[s], len, &mut vectors.rows);
                 }
             }
         }
-        if C::EVERY != u32::MAX {
+        if every != u32::MAX {
             since_check += len * blocks;
-            if since_check >= C::EVERY {
+            if since_check >= every {
                 since_check = 0;
                 for s in 0..S {
-                    if st.live[s] != 0 && st.done[s] < max_iter {
+                    if st.live[s] != 0 && st.done[s] < max_iter && st.done[s] >= st.next[s] {
+                        st.next[s] = st.done[s].saturating_add(C::every(st.done[s]));
                         let z = (st.zr[s], st.zi[s]);
                         let proved =
                             cert.check(&mut slots[s], z, (st.cr[s], st.ci[s]), st.live[s], st.done[s]);
                         let proved = proved & st.live[s];
-                        write(&mut vectors.rows, st.at[s], proved, max_iter);
+                        write(&mut vectors.rows, &st.at[s], proved, max_iter);
                         st.live[s] &= !proved;
                     }
                 }
             }
         }
+    }
+}
+
+/// Steps per round of [`young_pass`].
+const ROUND: usize = 8;
+
+/// The young pass: every vector of the rows runs from `z = 0` to the first cap (or until its
+/// lanes are all done) in rounds of [`ROUND`] steps that test every step, logging each step's
+/// escapes without a branch, on all `S` slots at once. Most pixels escape young, and testing
+/// every step costs less than replaying the first block of nearly every vector one slot at a
+/// time. At the cap, a vector still mostly live is set aside whole, one mostly done sets
+/// its live lanes aside in the first pool ([`set_aside`]).
+#[allow(clippy::needless_range_loop)]
+#[inline(never)]
+fn young_pass<'a, L: Lanes, const S: usize, C: Certify<L>, F>(
+    grid: &Grid<L::Real>,
+    vectors: &mut Vectors<'a, L, C::Lane, F>,
+) where
+    F: FnMut() -> Option<(u32, &'a mut [u32])>,
+{
+    let zero = L::splat(<L::Real as Real>::ZERO);
+    let four = <L::Real as Real>::FOUR;
+    let cap = vectors.caps[0];
+    let mut st = State::<L, S> {
+        zr: [zero; S],
+        zi: [zero; S],
+        cr: [zero; S],
+        ci: [zero; S],
+        live: [0; S],
+        done: [0; S],
+        level: [0; S],
+        next: [0; S],
+        at: [[(0, 0); MAX_WIDTH]; S],
+    };
+    loop {
+        for s in 0..S {
+            if st.live[s] != 0 && st.done[s] == cap {
+                if st.live[s].count_ones() as usize > L::WIDTH / 2 {
+                    let (zr, zi, live, at) = (st.zr[s], st.zi[s], st.live[s], st.at[s]);
+                    vectors.whole.push(Whole { zr, zi, cr: st.cr[s], ci: st.ci[s], live, at });
+                } else {
+                    set_aside::<L, S, C>(&st, &C::Slot::default(), s, 0, vectors);
+                }
+                st.live[s] = 0;
+            }
+            if st.live[s] == 0 && !vectors.rows_done {
+                take_row_vector(&mut st, s, vectors, grid);
+            }
+        }
+        let mut busy = 0;
+        for s in 0..S {
+            busy |= st.live[s];
+        }
+        if busy == 0 {
+            return;
+        }
+        // Every live slot is a multiple of `ROUND` short of the cap, or the cap is shorter.
+        let n = ROUND.min(cap as usize);
+        let (mut zr, mut zi, mut live) = (st.zr, st.zi, st.live);
+        let mut log = [[0u32; ROUND]; S];
+        for k in 0..n {
+            step(&mut zr, &mut zi, &st.cr, &st.ci);
+            for s in 0..S {
+                let inside = (zr[s] * zr[s] + zi[s] * zi[s]).at_most(four).mask_bits();
+                log[s][k] = live[s] & !inside;
+                live[s] &= inside;
+            }
+        }
+        for s in 0..S {
+            if st.live[s] & !live[s] != 0 {
+                for k in 0..n {
+                    if log[s][k] != 0 {
+                        write(&mut vectors.rows, &st.at[s], log[s][k], st.done[s] + k as u32);
+                    }
+                }
+            }
+            st.done[s] = st.done[s].wrapping_add(n as u32);
+        }
+        (st.zr, st.zi, st.live) = (zr, zi, live);
     }
 }
 
@@ -297,11 +451,14 @@ fn step<L: Lanes, const S: usize>(zr: &mut [L; S], zi: &mut [L; S], cr: &[L; S],
 }
 // ANCHOR_END: step
 
-/// The engine's pixels, `WIDTH` at a time, from the rows that `next_row` hands out; the last
-/// vector of a row may be short. A slot's place in the output is `(row, column)`: its row's
-/// index in `rows` (every row taken so far, kept until the engine returns) and its lane 0's
+/// Where the engine's vectors come from, and where a vector goes at a cap. Without a young
+/// pass, every vector comes from the rows (`WIDTH` pixels at a time; the last vector of a row
+/// may be short). With one, the run after it takes the vectors it set aside whole first,
+/// then vectors packed from the pools: pool `l` holds lanes set aside at `caps[l]`, all of
+/// which ran exactly that many iterations. A lane's place in the output is `(row, column)`:
+/// its row's index in `rows` (every row taken so far, kept until the engine returns) and its
 /// column.
-struct RowVectors<'a, F> {
+struct Vectors<'a, L: Lanes, X, F> {
     next_row: F,
     rows: Vec<&'a mut [u32]>,
     /// The row of the last row taken.
@@ -309,35 +466,77 @@ struct RowVectors<'a, F> {
     /// The next vector's first column in the last row taken; `width` when that row is done.
     i: u32,
     width: u32,
+    /// `next_row` returned `None`.
+    rows_done: bool,
+    /// Vectors the young pass set aside whole, at `caps[0]` iterations.
+    whole: Vec<Whole<L>>,
+    pools: Vec<Vec<Survivor<L::Real, X>>>,
+    /// The lanes in all the pools.
+    pooled: usize,
+    caps: Vec<u32>,
 }
 
-/// A slot's place in the output: row (in [`RowVectors::rows`]) and column of its lane 0.
-type At = (usize, usize);
+impl<L: Lanes, X, F> Vectors<'_, L, X, F> {
+    /// Whether a slot that asks can get a vector.
+    fn more(&self) -> bool {
+        !self.rows_done || !self.whole.is_empty() || self.pooled > 0
+    }
+}
 
-/// Writes `max_iter` for the survivors (`live`) of a finished slot at `at`, and takes the
-/// next vector: returns its `cr`, `ci`, live lanes and place, or no live lanes once the rows
-/// are done. With `max_iter` 0 every vector is done as it is loaded.
-#[cold]
-#[inline(never)]
-fn load<'a, L: Lanes, F: FnMut() -> Option<(u32, &'a mut [u32])>>(
+/// A vector set aside whole by the young pass.
+#[derive(Clone, Copy)]
+struct Whole<L> {
+    zr: L,
+    zi: L,
+    cr: L,
+    ci: L,
     live: u32,
-    at: At,
-    vectors: &mut RowVectors<'a, F>,
+    at: [At; MAX_WIDTH],
+}
+
+/// A lane's place in the output: row (in [`Vectors::rows`]) and column.
+type At = (u32, u32);
+
+/// Sets the live lanes of slot `s` aside in pool `level`, with what the certifier keeps.
+fn set_aside<L: Lanes, const S: usize, C: Certify<L>>(
+    st: &State<L, S>,
+    slot: &C::Slot,
+    s: usize,
+    level: usize,
+    vectors: &mut Vectors<'_, L, C::Lane, impl Sized>,
+) {
+    let (zr, zi, cr, ci) = (st.zr[s], st.zi[s], st.cr[s], st.ci[s]);
+    let mut bits = st.live[s];
+    vectors.pooled += bits.count_ones() as usize;
+    while bits != 0 {
+        let k = bits.trailing_zeros() as usize;
+        let (z, c) = ((zr.lane(k), zi.lane(k)), (cr.lane(k), ci.lane(k)));
+        vectors.pools[level].push(Survivor { z, c, at: st.at[s][k], x: C::lane(slot, k) });
+        bits &= bits - 1;
+    }
+}
+
+/// Gives slot `s` the next vector of the rows, or no live lanes once the rows are done. With
+/// `max_iter` 0 every row is done as it is taken.
+fn take_row_vector<'a, L: Lanes, const S: usize, X, F: FnMut() -> Option<(u32, &'a mut [u32])>>(
+    st: &mut State<L, S>,
+    s: usize,
+    vectors: &mut Vectors<'a, L, X, F>,
     grid: &Grid<L::Real>,
-) -> (L, L, u32, At) {
+) {
     let zero = <L::Real as Real>::ZERO;
-    let max_iter = grid.max_iter();
-    write(&mut vectors.rows, at, live, max_iter);
+    (st.zr[s], st.zi[s], st.done[s], st.level[s], st.live[s]) = (L::splat(zero), L::splat(zero), 0, 0, 0);
     loop {
         if vectors.i == vectors.width {
             let Some((j, row)) = (vectors.next_row)() else {
-                return (L::splat(zero), L::splat(zero), 0, (0, 0));
+                vectors.rows_done = true;
+                return;
             };
             assert!(
                 grid.rows().contains(&j) && row.len() == vectors.width as usize,
                 "row {j} is not a row of the grid"
             );
-            if max_iter == 0 {
+            if grid.max_iter() == 0 {
                 row.fill(0);
                 continue;
             }
@@ -348,10 +547,84 @@ fn load<'a, L: Lanes, F: FnMut() -> Option<(u32, &'a mut [u32])>>(
         let i0 = vectors.i;
         let lanes = (L::WIDTH as u32).min(vectors.width - i0);
         vectors.i += lanes;
-        let cr = L::from_fn(|k| if (k as u32) < lanes { grid.cx(i0 + k as u32) } else { zero });
-        let at = (vectors.rows.len() - 1, i0 as usize);
-        return (cr, L::splat(grid.cy(vectors.j)), ((1u64 << lanes) - 1) as u32, at);
+        st.cr[s] = L::from_fn(|k| if (k as u32) < lanes { grid.cx(i0 + k as u32) } else { zero });
+        st.ci[s] = L::splat(grid.cy(vectors.j));
+        let row = (vectors.rows.len() - 1) as u32;
+        for (k, place) in st.at[s].iter_mut().enumerate().take(L::WIDTH) {
+            *place = (row, i0 + k as u32);
+        }
+        st.live[s] = ((1u64 << lanes) - 1) as u32;
+        return;
     }
+}
+
+/// Finishes slot `s` and gives it its next vector. At its cap, a slot writes `max_iter` for
+/// its live lanes if that is the cap; otherwise, if more than half its lanes are live, it
+/// keeps its vector and runs on to the next cap, and if not, it sets its live lanes aside in
+/// the cap's pool. A slot without a vector takes the rows' next, or one the young pass set
+/// aside whole, or one packed from a pool: the lowest pool that fills a vector, else the
+/// lowest that is not empty. It gets no live lanes when there is nothing left.
+#[cold]
+#[inline(never)]
+fn load<'a, L: Lanes, const S: usize, C: Certify<L>, F: FnMut() -> Option<(u32, &'a mut [u32])>>(
+    st: &mut State<L, S>,
+    slots: &mut [C::Slot; S],
+    s: usize,
+    vectors: &mut Vectors<'a, L, C::Lane, F>,
+    grid: &Grid<L::Real>,
+) {
+    let zero = <L::Real as Real>::ZERO;
+    let max_iter = grid.max_iter();
+    if st.live[s] != 0 {
+        let level = st.level[s];
+        if vectors.caps[level] == max_iter {
+            write(&mut vectors.rows, &st.at[s], st.live[s], max_iter);
+        } else if st.live[s].count_ones() as usize > L::WIDTH / 2 {
+            st.level[s] += 1;
+            return;
+        } else {
+            set_aside::<L, S, C>(st, &slots[s], s, level, vectors);
+        }
+        st.live[s] = 0;
+    }
+    slots[s] = C::Slot::default();
+    st.next[s] = 0;
+    if !vectors.rows_done {
+        take_row_vector(st, s, vectors, grid);
+        if st.live[s] != 0 {
+            return;
+        }
+    }
+    if let Some(whole) = vectors.whole.pop() {
+        (st.zr[s], st.zi[s], st.cr[s], st.ci[s]) = (whole.zr, whole.zi, whole.cr, whole.ci);
+        (st.live[s], st.at[s], st.done[s], st.level[s]) = (whole.live, whole.at, vectors.caps[0], 1);
+        return;
+    }
+    if vectors.pooled == 0 {
+        return;
+    }
+    let level = match vectors.pools.iter().position(|pool| pool.len() >= L::WIDTH) {
+        Some(level) => level,
+        None => vectors.pools.iter().position(|pool| !pool.is_empty()).expect("a lane is pooled"),
+    };
+    let pool = &mut vectors.pools[level];
+    let n = pool.len().min(L::WIDTH);
+    let next = &pool[pool.len() - n..];
+    let mut x = [C::Lane::default(); MAX_WIDTH];
+    let mut lanes = [[zero; MAX_WIDTH]; 4];
+    for (k, lane) in next.iter().enumerate() {
+        (st.at[s][k], x[k]) = (lane.at, lane.x);
+        (lanes[0][k], lanes[1][k], lanes[2][k], lanes[3][k]) = (lane.z.0, lane.z.1, lane.c.0, lane.c.1);
+    }
+    slots[s] = C::pack(&x[..n]);
+    st.zr[s] = L::from_fn(|k| lanes[0][k]);
+    st.zi[s] = L::from_fn(|k| lanes[1][k]);
+    st.cr[s] = L::from_fn(|k| lanes[2][k]);
+    st.ci[s] = L::from_fn(|k| lanes[3][k]);
+    st.live[s] = ((1u64 << n) - 1) as u32;
+    (st.done[s], st.level[s]) = (vectors.caps[level], level + 1);
+    pool.truncate(pool.len() - n);
+    vectors.pooled -= n;
 }
 
 // ANCHOR: replay
@@ -364,7 +637,7 @@ fn replay<L: Lanes>(
     slot: (L, L, L, L),
     mut live: u32,
     done: u32,
-    at: At,
+    at: &[At; MAX_WIDTH],
     len: u32,
     rows: &mut [&mut [u32]],
 ) -> (L, L, u32) {
@@ -388,10 +661,11 @@ fn replay<L: Lanes>(
 }
 // ANCHOR_END: replay
 
-/// Writes `count` for the lanes of `bits`, of the vector at `at`.
-fn write(rows: &mut [&mut [u32]], (row, i0): At, mut bits: u32, count: u32) {
+/// Writes `count` for the lanes of `bits`, whose places are `at`.
+fn write(rows: &mut [&mut [u32]], at: &[At; MAX_WIDTH], mut bits: u32, count: u32) {
     while bits != 0 {
-        rows[row][i0 + bits.trailing_zeros() as usize] = count;
+        let (row, i) = at[bits.trailing_zeros() as usize];
+        rows[row as usize][i as usize] = count;
         bits &= bits - 1;
     }
 }
