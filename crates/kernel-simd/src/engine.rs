@@ -130,11 +130,11 @@ pub fn compute_from<'a, L: Lanes, const S: usize, const K: u32>(
 pub trait Certify<L: Lanes> {
     /// What the certifier keeps per slot; reset (to its `Default`) when the slot takes a vector.
     type Slot: Copy + Default;
-    /// Steps from a check of a slot whose vector has run `done` iterations to its next check.
-    /// The engine checks between blocks every `every(0)` steps (a multiple of the block
-    /// length `K` exactly that often, others at the first block end past it), each slot
-    /// whose next check is due. `u32::MAX` never checks.
-    fn every(done: u32) -> u32;
+    /// Steps from a check of `slot`, whose vector has run `done` iterations, to its next
+    /// check. The engine checks between blocks every `every(&Slot::default(), 0)` steps (a
+    /// multiple of the block length `K` exactly that often, others at the first block end
+    /// past it), each slot whose next check is due. `u32::MAX` never checks.
+    fn every(slot: &Self::Slot, done: u32) -> u32;
     /// The first *cap*: when a slot's vector has run this many iterations, its live lanes
     /// leave it, and once the rows run out they are packed 8 (or 16) to a vector and run on
     /// to the next cap, twice as far (the last cap is `max_iter`). Certificates free lanes at
@@ -158,7 +158,7 @@ pub struct Never;
 
 impl<L: Lanes> Certify<L> for Never {
     type Slot = ();
-    fn every(_: u32) -> u32 {
+    fn every(_: &(), _: u32) -> u32 {
         u32::MAX
     }
     const COMPACT_AT: u32 = u32::MAX;
@@ -189,6 +189,7 @@ pub fn compute_certified<'a, L: Lanes, const S: usize, const K: u32, C: Certify<
     while caps[caps.len() - 1] < max_iter {
         caps.push(caps[caps.len() - 1].saturating_mul(2).min(max_iter));
     }
+    let young = C::COMPACT_AT != u32::MAX && caps[0] < max_iter;
     let mut vectors = Vectors {
         next_row,
         rows: Vec::new(),
@@ -201,7 +202,7 @@ pub fn compute_certified<'a, L: Lanes, const S: usize, const K: u32, C: Certify<
         pooled: 0,
         caps,
     };
-    if C::COMPACT_AT != u32::MAX && vectors.caps[0] < max_iter {
+    if young {
         young_pass::<L, S, C, _>(grid, &mut vectors);
     }
     run_pass::<L, S, K, C, _>(grid, &mut vectors, cert);
@@ -239,7 +240,7 @@ fn run_pass<'a, L: Lanes, const S: usize, const K: u32, C: Certify<L>, F>(
     let mut slots = [C::Slot::default(); S];
     // Steps since the last check, counted only when there are certificates.
     let mut since_check = 0u32;
-    let every = C::every(0);
+    let every = C::every(&C::Slot::default(), 0);
     loop {
         for s in 0..S {
             let cap = vectors.caps[st.level[s]];
@@ -328,10 +329,10 @@ fn run_pass<'a, L: Lanes, const S: usize, const K: u32, C: Certify<L>, F>(
                 since_check = 0;
                 for s in 0..S {
                     if st.live[s] != 0 && st.done[s] < max_iter && st.done[s] >= st.next[s] {
-                        st.next[s] = st.done[s].saturating_add(C::every(st.done[s]));
                         let z = (st.zr[s], st.zi[s]);
                         let proved =
                             cert.check(&mut slots[s], z, (st.cr[s], st.ci[s]), st.live[s], st.done[s]);
+                        st.next[s] = st.done[s].saturating_add(C::every(&slots[s], st.done[s]));
                         let proved = proved & st.live[s];
                         write(&mut vectors.rows, &st.at[s], proved, max_iter);
                         st.live[s] &= !proved;
