@@ -212,10 +212,12 @@ impl<L: Lanes> Certificates<L> {
         };
         let (one, two, half) = (s::<L>(1.0), s::<L>(2.0), s::<L>(0.5));
         let safe_radius = s::<L>(SAFE_RADIUS);
-        // Most vectors that get here hold no point of either component (slow escapes, other
-        // components): skip them by the classic real-number tests, with slack. This is only a
-        // filter: a disc is used only where its own inequality holds, so the filter can cost
-        // time (a lane kept out), never exactness. The flawed certificates skip it.
+        // Many vectors that get here hold no point of one component or of either (slow
+        // escapes, other components): skip those discs by the classic real-number tests, with
+        // slack. This is only a filter: a disc is used only where its own inequality holds, so
+        // the filter can cost time (a lane kept out), never exactness. The flawed certificates
+        // skip it.
+        let (mut want1, mut want2) = (true, true);
         if margin {
             let (x, y) = c;
             let xq = x - s::<L>(0.25);
@@ -224,59 +226,60 @@ impl<L: Lanes> Certificates<L> {
             let cardioid = (q * (q + xq)).le(s::<L>(0.25) * y * y + slack);
             let xb = x + one;
             let bulb = (xb * xb + y * y).le(s::<L>(0.0625) + slack);
-            if (cardioid | bulb).mask_bits() == 0 {
-                slot.any_disc = false;
-                slot.ready = true;
-                return;
+            (want1, want2) = (cardioid.mask_bits() != 0, bulb.mask_bits() != 0);
+        }
+        let (yes, no) = (s::<L>(0.0).le(s::<L>(0.0)), s::<L>(0.0).le(s::<L>(-1.0)));
+        let zero = s::<L>(0.0);
+        let (mut w, mut t1, mut found) = ((zero, zero), s::<L>(-1.0), no);
+        // Period 1: w = (1 - sqrt(1 - 4c)) / 2.
+        if want1 {
+            let (sr, si) = csqrt(one - s::<L>(4.0) * c.0, s::<L>(0.0) - s::<L>(4.0) * c.1);
+            w = ((one - sr) * half, (s::<L>(0.0) - si) * half);
+            let aw = (w.0 * w.0 + w.1 * w.1).sqrt();
+            let lambda = two * aw;
+            let gap = one - lambda;
+            for f in [0.5, 0.75, 0.95] {
+                let r = if loose > 0.0 { gap * s::<L>(f) + s::<L>(loose) } else { gap * s::<L>(f) };
+                let (lhs, rho) = k.image(w, aw, w, r, c, margin);
+                let ok = if loose > 0.0 {
+                    lambda.le(s::<L>(1.0 + loose)) & s::<L>(0.0).le(r)
+                } else {
+                    lhs.le(r) & rho.le(safe_radius) & s::<L>(0.0).le(gap)
+                };
+                let t = k.threshold(r, ok, margin);
+                found = t.le(s::<L>(-1.0)).select(found, yes);
+                t1 = t.le(s::<L>(-1.0)).select(t1, t);
             }
         }
-        // Period 1: w = (1 - sqrt(1 - 4c)) / 2.
-        let (sr, si) = csqrt(one - s::<L>(4.0) * c.0, s::<L>(0.0) - s::<L>(4.0) * c.1);
-        let w = ((one - sr) * half, (s::<L>(0.0) - si) * half);
-        let aw = (w.0 * w.0 + w.1 * w.1).sqrt();
-        let lambda = two * aw;
-        let gap = one - lambda;
-        let mut t1 = s::<L>(-1.0);
-        let (yes, no) = (s::<L>(0.0).le(s::<L>(0.0)), s::<L>(0.0).le(s::<L>(-1.0)));
-        let mut found = no;
-        for f in [0.5, 0.75, 0.95] {
-            let r = if loose > 0.0 { gap * s::<L>(f) + s::<L>(loose) } else { gap * s::<L>(f) };
-            let (lhs, rho) = k.image(w, aw, w, r, c, margin);
-            let ok = if loose > 0.0 {
-                lambda.le(s::<L>(1.0 + loose)) & s::<L>(0.0).le(r)
-            } else {
-                lhs.le(r) & rho.le(safe_radius) & s::<L>(0.0).le(gap)
-            };
-            let t = k.threshold(r, ok, margin);
-            found = t.le(s::<L>(-1.0)).select(found, yes);
-            t1 = t.le(s::<L>(-1.0)).select(t1, t);
-        }
         let card = found.mask_bits();
+        let (mut w1, mut w2, mut b1, mut b2, mut found2) =
+            ((zero, zero), (zero, zero), s::<L>(-1.0), s::<L>(-1.0), no);
         // Period 2: w1, w2 = (-1 ± sqrt(-3 - 4c)) / 2, multiplier 4 w1 w2.
-        let (sr, si) = csqrt(s::<L>(-3.0) - s::<L>(4.0) * c.0, s::<L>(0.0) - s::<L>(4.0) * c.1);
-        let w1 = ((sr - one) * half, si * half);
-        let w2 = ((s::<L>(0.0) - one - sr) * half, (s::<L>(0.0) - si) * half);
-        let a = two * (w1.0 * w1.0 + w1.1 * w1.1).sqrt();
-        let b = two * (w2.0 * w2.0 + w2.1 * w2.1).sqrt();
-        let mu = a * b;
-        let scale = (one - mu) / (one + b + a * a);
-        let (mut b1, mut b2, mut found2) = (s::<L>(-1.0), s::<L>(-1.0), no);
-        for f in [0.25, 0.5, 0.9] {
-            let r1 = scale * s::<L>(f) + s::<L>(loose);
-            let (lhs1, rho1) = k.image(w1, a * half, w2, r1, c, margin);
-            let r2 = lhs1;
-            let (lhs2, rho2) = k.image(w2, b * half, w1, r2, c, margin);
-            let ok = if loose > 0.0 {
-                mu.le(s::<L>(1.0 + loose))
-            } else {
-                lhs2.le(r1) & rho1.le(safe_radius) & rho2.le(safe_radius) & s::<L>(0.0).le(scale)
-            };
-            let ta = k.threshold(r1, ok, margin);
-            let tb = k.threshold(r2, ok, margin);
-            let fail = ta.le(s::<L>(-1.0)) | tb.le(s::<L>(-1.0));
-            b1 = fail.select(b1, ta);
-            b2 = fail.select(b2, tb);
-            found2 = fail.select(found2, yes);
+        if want2 {
+            let (sr, si) = csqrt(s::<L>(-3.0) - s::<L>(4.0) * c.0, s::<L>(0.0) - s::<L>(4.0) * c.1);
+            w1 = ((sr - one) * half, si * half);
+            w2 = ((s::<L>(0.0) - one - sr) * half, (s::<L>(0.0) - si) * half);
+            let a = two * (w1.0 * w1.0 + w1.1 * w1.1).sqrt();
+            let b = two * (w2.0 * w2.0 + w2.1 * w2.1).sqrt();
+            let mu = a * b;
+            let scale = (one - mu) / (one + b + a * a);
+            for f in [0.25, 0.5, 0.9] {
+                let r1 = scale * s::<L>(f) + s::<L>(loose);
+                let (lhs1, rho1) = k.image(w1, a * half, w2, r1, c, margin);
+                let r2 = lhs1;
+                let (lhs2, rho2) = k.image(w2, b * half, w1, r2, c, margin);
+                let ok = if loose > 0.0 {
+                    mu.le(s::<L>(1.0 + loose))
+                } else {
+                    lhs2.le(r1) & rho1.le(safe_radius) & rho2.le(safe_radius) & s::<L>(0.0).le(scale)
+                };
+                let ta = k.threshold(r1, ok, margin);
+                let tb = k.threshold(r2, ok, margin);
+                let fail = ta.le(s::<L>(-1.0)) | tb.le(s::<L>(-1.0));
+                b1 = fail.select(b1, ta);
+                b2 = fail.select(b2, tb);
+                found2 = fail.select(found2, yes);
+            }
         }
         // A lane is in at most one component; the cardioid's disc wins where both exist.
         let has1 = found;

@@ -13,6 +13,9 @@ fn check(kernel: &dyn MandelKernel, bounds: [f64; 4], size: (u32, u32), max_iter
     let mut out = vec![u32::MAX; frame.pixel_count()];
     kernel.compute(&frame, &mut out).unwrap();
     let wrong = expected.iter().zip(&out).filter(|(a, b)| a != b).count();
+    for (k, (a, b)) in expected.iter().zip(&out).enumerate().filter(|(_, (a, b))| a != b).take(5) {
+        eprintln!("pixel {k}: expected {a} got {b}");
+    }
     assert_eq!(wrong, 0, "{}: {wrong} pixels differ at max_iter {max_iter} on {bounds:?}", kernel.name());
 }
 

@@ -193,6 +193,7 @@ pub fn compute_certified<'a, L: Lanes, const S: usize, const K: u32, C: Certify<
     let mut vectors = Vectors {
         next_row,
         rows: Vec::new(),
+        row_of: Vec::new(),
         j: 0,
         i: grid.width(),
         width: grid.width(),
@@ -243,9 +244,20 @@ fn run_pass<'a, L: Lanes, const S: usize, const K: u32, C: Certify<L>, F>(
     let every = C::every(&C::Slot::default(), 0);
     loop {
         for s in 0..S {
-            let cap = vectors.caps[st.level[s]];
-            if (st.live[s] == 0 && vectors.more()) || (st.live[s] != 0 && st.done[s] == cap) {
+            // Until the slot has a vector to run, or there are none left (the check below
+            // may prove every lane of the one it took).
+            loop {
+                let cap = vectors.caps[st.level[s]];
+                if !((st.live[s] == 0 && vectors.more()) || (st.live[s] != 0 && st.done[s] == cap)) {
+                    break;
+                }
                 load::<L, S, C, _>(&mut st, &mut slots, s, vectors, grid);
+                // A vector that arrives with iterations behind it (set aside by the young
+                // pass or packed from a pool) is checked at once: many of its lanes are
+                // already in a disc.
+                if every != u32::MAX && st.live[s] != 0 && st.next[s] == 0 && st.done[s] > 0 {
+                    check_slot(&mut st, &mut slots, s, cert, &mut vectors.rows, max_iter);
+                }
             }
         }
         let mut rem = u32::MAX;
@@ -328,19 +340,33 @@ fn run_pass<'a, L: Lanes, const S: usize, const K: u32, C: Certify<L>, F>(
             if since_check >= every {
                 since_check = 0;
                 for s in 0..S {
-                    if st.live[s] != 0 && st.done[s] < max_iter && st.done[s] >= st.next[s] {
-                        let z = (st.zr[s], st.zi[s]);
-                        let proved =
-                            cert.check(&mut slots[s], z, (st.cr[s], st.ci[s]), st.live[s], st.done[s]);
-                        st.next[s] = st.done[s].saturating_add(C::every(&slots[s], st.done[s]));
-                        let proved = proved & st.live[s];
-                        write(&mut vectors.rows, &st.at[s], proved, max_iter);
-                        st.live[s] &= !proved;
+                    if st.live[s] != 0 && st.done[s] >= st.next[s] {
+                        check_slot(&mut st, &mut slots, s, cert, &mut vectors.rows, max_iter);
                     }
                 }
             }
         }
     }
+}
+
+/// Asks `cert` about slot `s`'s live lanes, writes `max_iter` for those it proves, and sets
+/// the slot's next check.
+fn check_slot<L: Lanes, const S: usize, C: Certify<L>>(
+    st: &mut State<L, S>,
+    slots: &mut [C::Slot; S],
+    s: usize,
+    cert: &mut C,
+    rows: &mut [&mut [u32]],
+    max_iter: u32,
+) {
+    if st.done[s] >= max_iter {
+        return;
+    }
+    let (z, c) = ((st.zr[s], st.zi[s]), (st.cr[s], st.ci[s]));
+    let proved = cert.check(&mut slots[s], z, c, st.live[s], st.done[s]) & st.live[s];
+    st.next[s] = st.done[s].saturating_add(C::every(&slots[s], st.done[s]));
+    write(rows, &st.at[s], proved, max_iter);
+    st.live[s] &= !proved;
 }
 
 /// Steps per round of [`young_pass`].
@@ -378,8 +404,8 @@ fn young_pass<'a, L: Lanes, const S: usize, C: Certify<L>, F>(
         for s in 0..S {
             if st.live[s] != 0 && st.done[s] == cap {
                 if st.live[s].count_ones() as usize > L::WIDTH / 2 {
-                    let (zr, zi, live, at) = (st.zr[s], st.zi[s], st.live[s], st.at[s]);
-                    vectors.whole.push(Whole { zr, zi, cr: st.cr[s], ci: st.ci[s], live, at });
+                    let (zr, zi, live, at) = (st.zr[s], st.zi[s], st.live[s], st.at[s][0]);
+                    vectors.whole.push(Whole { zr, zi, live, at });
                 } else {
                     set_aside::<L, S, C>(&st, &C::Slot::default(), s, 0, vectors);
                 }
@@ -462,6 +488,8 @@ fn step<L: Lanes, const S: usize>(zr: &mut [L; S], zi: &mut [L; S], cr: &[L; S],
 struct Vectors<'a, L: Lanes, X, F> {
     next_row: F,
     rows: Vec<&'a mut [u32]>,
+    /// The grid row of each of `rows`.
+    row_of: Vec<u32>,
     /// The row of the last row taken.
     j: u32,
     /// The next vector's first column in the last row taken; `width` when that row is done.
@@ -484,15 +512,14 @@ impl<L: Lanes, X, F> Vectors<'_, L, X, F> {
     }
 }
 
-/// A vector set aside whole by the young pass.
+/// A vector set aside whole by the young pass: `z`, live lanes and lane 0's place (its lanes
+/// are consecutive pixels of one row, so `c` and the other places follow from it).
 #[derive(Clone, Copy)]
 struct Whole<L> {
     zr: L,
     zi: L,
-    cr: L,
-    ci: L,
     live: u32,
-    at: [At; MAX_WIDTH],
+    at: At,
 }
 
 /// A lane's place in the output: row (in [`Vectors::rows`]) and column.
@@ -542,21 +569,38 @@ fn take_row_vector<'a, L: Lanes, const S: usize, X, F: FnMut() -> Option<(u32, &
                 continue;
             }
             vectors.rows.push(row);
+            vectors.row_of.push(j);
             vectors.i = 0;
             vectors.j = j;
         }
         let i0 = vectors.i;
-        let lanes = (L::WIDTH as u32).min(vectors.width - i0);
-        vectors.i += lanes;
-        st.cr[s] = L::from_fn(|k| if (k as u32) < lanes { grid.cx(i0 + k as u32) } else { zero });
-        st.ci[s] = L::splat(grid.cy(vectors.j));
         let row = (vectors.rows.len() - 1) as u32;
-        for (k, place) in st.at[s].iter_mut().enumerate().take(L::WIDTH) {
-            *place = (row, i0 + k as u32);
-        }
-        st.live[s] = ((1u64 << lanes) - 1) as u32;
+        vectors.i += set_row_vector(st, s, row, i0, vectors.j, vectors.width, grid);
         return;
     }
+}
+
+/// Gives slot `s` the pixels of grid row `j` from column `i0` (`WIDTH` of them, fewer at the
+/// row's end), whose counts go to `rows[row]`: their `c`, places, and all of them live.
+/// Returns how many there are.
+fn set_row_vector<L: Lanes, const S: usize>(
+    st: &mut State<L, S>,
+    s: usize,
+    row: u32,
+    i0: u32,
+    j: u32,
+    width: u32,
+    grid: &Grid<L::Real>,
+) -> u32 {
+    let zero = <L::Real as Real>::ZERO;
+    let lanes = (L::WIDTH as u32).min(width - i0);
+    st.cr[s] = L::from_fn(|k| if (k as u32) < lanes { grid.cx(i0 + k as u32) } else { zero });
+    st.ci[s] = L::splat(grid.cy(j));
+    for (k, place) in st.at[s].iter_mut().enumerate().take(L::WIDTH) {
+        *place = (row, i0 + k as u32);
+    }
+    st.live[s] = ((1u64 << lanes) - 1) as u32;
+    lanes
 }
 
 /// Finishes slot `s` and gives it its next vector. At its cap, a slot writes `max_iter` for
@@ -597,8 +641,10 @@ fn load<'a, L: Lanes, const S: usize, C: Certify<L>, F: FnMut() -> Option<(u32, 
         }
     }
     if let Some(whole) = vectors.whole.pop() {
-        (st.zr[s], st.zi[s], st.cr[s], st.ci[s]) = (whole.zr, whole.zi, whole.cr, whole.ci);
-        (st.live[s], st.at[s], st.done[s], st.level[s]) = (whole.live, whole.at, vectors.caps[0], 1);
+        let (row, i0) = whole.at;
+        set_row_vector(st, s, row, i0, vectors.row_of[row as usize], vectors.width, grid);
+        (st.zr[s], st.zi[s], st.live[s]) = (whole.zr, whole.zi, whole.live);
+        (st.done[s], st.level[s]) = (vectors.caps[0], 1);
         return;
     }
     if vectors.pooled == 0 {
