@@ -129,6 +129,9 @@ impl<L: Lanes, const S: usize> MandelKernel for Interior<L, S> {
     fn is_exact(&self) -> bool {
         true
     }
+    fn skips_work(&self) -> bool {
+        true
+    }
     fn compute(&self, frame: &Frame, out: &mut [u32]) -> Result<(), KernelError> {
         let grid = Grid::<L::Real>::checked(frame, out)?;
         let mut rows = grid.rows().zip(out.chunks_exact_mut(grid.width() as usize));
@@ -164,6 +167,7 @@ pub fn interior_parallel() -> Parallel<f64> {
         rows_f64,
         queue_f64,
     )
+    .skipping_work()
 }
 
 /// `interior-parallel-f32`.
@@ -174,6 +178,7 @@ pub fn interior_parallel_f32() -> Parallel<f32> {
         rows_f32,
         queue_f32,
     )
+    .skipping_work()
 }
 
 /// The kernels this crate exports (discovered by the harness).

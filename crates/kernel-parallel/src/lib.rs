@@ -99,6 +99,7 @@ pub struct Parallel<R> {
     /// The engine-per-thread form of `routine`, used by [`Split::Shared`].
     queue: Option<QueueRoutine<R>>,
     split: Split,
+    skips_work: bool,
 }
 
 impl Parallel<f64> {
@@ -145,6 +146,7 @@ impl<R: Real> Parallel<R> {
             routine,
             queue: None,
             split: Split::default(),
+            skips_work: false,
         }
     }
 
@@ -164,6 +166,12 @@ impl<R: Real> Parallel<R> {
             Split::Shared => "shared".into(),
         };
         Parallel { name: format!("{}-{suffix}", self.name), split, ..self }
+    }
+
+    /// The same kernel, saying that its routine skips iterations it proves cannot change a
+    /// count ([`MandelKernel::skips_work`]).
+    pub fn skipping_work(self) -> Self {
+        Parallel { skips_work: true, ..self }
     }
 
     /// How this kernel cuts a frame.
@@ -189,6 +197,9 @@ impl<R: Real> MandelKernel for Parallel<R> {
     }
     fn is_exact(&self) -> bool {
         true
+    }
+    fn skips_work(&self) -> bool {
+        self.skips_work
     }
     fn uses_threads(&self) -> bool {
         true

@@ -19,14 +19,27 @@
 //!   and `ci` of every slot stay in vector registers while the loop runs.
 //! - The engine asks for rows one at a time ([`compute_from`]), so one engine per thread can
 //!   share a [`RowQueue`] and keep its slots full until the frame's last rows.
+//! - With certificates ([`Certify`], the algorithmic rung), two things change. Every few
+//!   blocks the certifier is asked which live lanes provably never escape; they get `max_iter`
+//!   at once. And since lanes then finish at scattered times, vectors are *packed*: a young
+//!   pass ([`young_pass`]) runs every vector to the first cap testing every step; at each cap
+//!   (doubling up to `max_iter`) a vector more than half live runs on, and one mostly done
+//!   sets its live lanes aside in that cap's pool, from which full vectors are packed (with
+//!   what the certifier knows of each lane). Without certificates there is one cap,
+//!   `max_iter`, and none of this runs.
 //!
 //! Invariants (each one is what keeps the output bit-identical to the reference):
-//! - Lane `k` of a slot holds pixel `i0 + k` of one row, with `c` from `Grid::cx`/`Grid::cy`,
-//!   the reference's own formula; lanes past the row's end hold `c = 0` and are never live.
+//! - Lane `k` of slot `s` holds the pixel at `at[s][k]`, with `c` from `Grid::cx`/`Grid::cy`,
+//!   the reference's own formula: pixel `i0 + k` of one row for a vector taken from the rows
+//!   (lanes past the row's end hold `c = 0` and are never live); a lane packed from a pool
+//!   brings its `c`, `z` and place with it.
 //! - Every step is the reference's arithmetic, operation for operation, with nothing fused.
 //! - `live[s]` has bit `k` set while lane `k`'s count is unwritten; `done[s]` is the iterations
-//!   the slot's vector has run. A lane leaves `live` when its count is written: `done + k` at
-//!   an escape found by a replay, `max_iter` when the slot reaches it. Lanes that are not live
+//!   the slot's vector has run, the same for all its lanes (a pool holds lanes set aside at
+//!   one cap, so a vector packed from it starts at that cap's count). A lane leaves `live`
+//!   when its count is written: `done + k` at an escape found by a replay or the young pass,
+//!   `max_iter` when the slot reaches it or a certificate proves the lane; or when it is set
+//!   aside in a pool, live again in the vector it is packed into. Lanes that are not live
 //!   keep iterating (they may overflow to infinity or NaN) and every test masks them out.
 //! - A block is kept for a slot only if every live lane ends it with `|z|² <= REPLAY_ABOVE`
 //!   (NaN is not): by the argument at [`REPLAY_ABOVE`], no live lane escaped inside it. A

@@ -74,6 +74,13 @@ pub trait MandelKernel: Send + Sync {
     /// Whether the kernel promises output bit-identical to the reference of its precision.
     fn is_exact(&self) -> bool;
 
+    /// Whether the kernel skips iterations it proves cannot change a count (the algorithmic
+    /// rung): its pixel-iterations per second are then *effective*, the frame's work over its
+    /// time, and the race says so.
+    fn skips_work(&self) -> bool {
+        false
+    }
+
     /// Whether the kernel can run here (a GPU kernel may lack a device).
     fn availability(&self) -> Availability {
         Availability::Ready

@@ -125,6 +125,10 @@ pub struct KernelResult {
     pub precision: Precision,
     /// Whether it promises bit-exact output.
     pub exact: bool,
+    /// Whether it skips iterations it proves cannot change a count, so that its `giter_per_s`
+    /// is effective (absent from files written before the algorithmic rung: false).
+    #[serde(default)]
+    pub skips_work: bool,
     /// The accelerator it runs on, if not the CPU.
     pub device: Option<String>,
     /// The verdict.
@@ -176,6 +180,7 @@ impl KernelResult {
             description: kernel.description().to_string(),
             precision: kernel.precision(),
             exact: kernel.is_exact(),
+            skips_work: kernel.skips_work(),
             device: kernel.device(),
             status,
             reason,

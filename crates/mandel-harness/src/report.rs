@@ -271,6 +271,19 @@ pub fn notes(report: &RaceReport) -> Vec<String> {
             NOISY_SPREAD * 100.0
         ));
     }
+    let skipping: Vec<&str> = report
+        .kernels
+        .iter()
+        .filter(|k| k.skips_work && k.median_s.is_some())
+        .map(|k| k.name.as_str())
+        .collect();
+    if !skipping.is_empty() {
+        notes.push(format!(
+            "note: {} skip iterations they prove cannot change a count: their G iter/s is effective, the \
+             frame's pixel-iterations over their time, not iterations they ran.",
+            skipping.join(", ")
+        ));
+    }
     if !report.kernels.iter().any(|k| k.name == report.baseline && k.speedup.is_some()) {
         notes.push(format!(
             "note: no speedups: the baseline `{}` was not verified and timed in this race.",

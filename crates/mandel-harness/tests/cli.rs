@@ -628,3 +628,21 @@ fn the_aliases_show_the_build_and_the_docs_quote_them_as_they_are() {
         assert!(text.contains(&format!("`cargo {race}`")), "{doc} quotes `cargo race` as `cargo {race}`");
     }
 }
+
+#[test]
+fn a_race_says_when_a_kernels_throughput_is_effective() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = mandel(
+        &["race", "--quick", "--kernels", "simd-f64x8,interior-simd", "--baseline", "simd-f64x8"],
+        dir.path(),
+    );
+    assert!(output.status.success(), "{}", stderr(&output));
+    let text = stdout(&output);
+    let note =
+        text.lines().find(|line| line.contains("effective")).unwrap_or_else(|| panic!("no note:\n{text}"));
+    assert!(note.contains("interior-simd") && !note.contains("simd-f64x8"), "{note}");
+    // Without a kernel that skips work, no such note.
+    let output =
+        mandel(&["race", "--quick", "--kernels", "simd-f64x8", "--baseline", "simd-f64x8"], dir.path());
+    assert!(!stdout(&output).contains("effective"), "{}", stdout(&output));
+}
