@@ -49,6 +49,13 @@ lint:
 ci:
     bash .ci/run
 
+# The algorithmic rung's census: how many pixels each certificate proved, on every scene and on classic at max_iter 10,000 (`just census --json census.json`).
+census *args:
+    cargo run --release -p mandel-harness --example census -- "$@"
+
+# The brute-force kernels and the algorithmic rung side by side (`docs-data` races them).
+interior := "simd-f64x8,interior-simd,parallel-simd,interior-parallel,simd-f32x16,interior-simd-f32,parallel-simd-f32,interior-parallel-f32"
+
 # The parallel rung's grain: how uneven a scene's work is, and parallel-simd with tasks of several sizes (`just grain seahorse`).
 grain *args:
     cargo run --release -p mandel-harness --example grain -- "$@"
@@ -103,3 +110,7 @@ docs-data:
     just grain classic --json docs/race/grain.json
     just gpu-cost classic --json docs/race/gpu-cost.json
     just exercise classic --json docs/race/exercise.json
+    just census --json docs/race/census.json
+    cargo race --kernels {{interior}} --baseline simd-f64x8 --min-runs 10 --json docs/race/interior.json
+    cargo race --scene seahorse --kernels {{interior}} --baseline simd-f64x8 --min-runs 10 --json docs/race/interior-seahorse.json
+    cargo race --max-iter 10000 --kernels simd-f64x8,interior-simd,parallel-simd,interior-parallel --baseline parallel-simd --json docs/race/interior-10k.json

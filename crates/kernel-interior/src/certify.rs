@@ -340,6 +340,7 @@ impl<L: Lanes> Certify<L> for Certificates<L> {
     }
     const COMPACT_AT: u32 = COMPACT_AT;
 
+    // ANCHOR: check
     #[inline(never)]
     fn check(&mut self, slot: &mut Slot<L>, z: (L, L), c: (L, L), live: u32, done: u32) -> u32 {
         if done < FIRST_CHECK {
@@ -376,4 +377,5 @@ impl<L: Lanes> Certify<L> for Certificates<L> {
         }
         proved
     }
+    // ANCHOR_END: check
 }

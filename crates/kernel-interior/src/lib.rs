@@ -2,9 +2,17 @@
 //!
 //! On the classic frame the pixels that never escape carry nearly all the iterations. This
 //! rung runs the SIMD engine (`kernel_simd::engine::compute_certified`) and, every
-//! [`certify::CHECK_EVERY`] steps, asks two certificates whether a live lane's *computed*
-//! orbit (the contract's own rounded arithmetic) can still escape. A lane proven never to
-//! escape gets `max_iter` at once, so the output stays bit-identical to the reference.
+//! [`certify::CHECK_EVERY`] steps (and as soon as a vector set aside at a cap is taken up
+//! again), asks two certificates whether a live lane's *computed* orbit (the contract's own
+//! rounded arithmetic) can still escape. A lane proven never to escape gets `max_iter` at
+//! once, so the output stays bit-identical to the reference. The engine packs the lanes left
+//! over into full vectors at each cap (see its module documentation), and carries each lane's
+//! discs with it.
+//!
+//! Entry points: the kernels ([`kernels`]: `interior-simd`, `interior-simd-f32`,
+//! `interior-parallel`, `interior-parallel-f32`), [`census_f64`] (what each certificate
+//! decided, for `just census`), and [`Interior::flawed`] (a deliberately wrong certificate,
+//! for the tests that must catch one).
 //!
 //! # Certificate 1: exact cycles
 //! The contract's step is a deterministic function of `(zr, zi)` for a fixed `c`. If the

@@ -9,9 +9,10 @@
 //!   After it, each slot's live lanes are checked against [`REPLAY_ABOVE`] ([`suspects`]). A
 //!   slot with a suspect lane is rewound to the block's start and replayed alone, testing
 //!   every step, which finds the exact step each lane escaped at ([`replay`]); the other slots
-//!   keep their block. There is no tested phase for young vectors: a fresh vector's first
-//!   block is usually replayed (most pixels escape in it), and that costs less than testing
-//!   every slot whenever one of them is young.
+//!   keep their block. Without certificates there is no tested phase for young vectors: a
+//!   fresh vector's first block is usually replayed (most pixels escape in it), and that costs
+//!   less than testing every slot whenever one of them is young. (With them, the young pass
+//!   below does test every step: there every vector is young at once.)
 //! - Blocks run back to back in an inner loop, with the slots' `z` in locals, until a block
 //!   is suspect or the slot nearest `max_iter` reaches it. Only then does the engine leave the
 //!   loop, replay, write and refill, in cold functions that take and return one slot's values:

@@ -175,6 +175,57 @@ impl CeilingStudy {
     }
 }
 
+/// `just census`'s study: what the algorithmic rung's certificates decided on each frame.
+/// Counts, not timings: the same on every machine for a given build of the kernels.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct CensusStudy {
+    /// Always `"census"`.
+    pub kind: String,
+    /// The layout's version.
+    pub schema: u32,
+    /// Where it was run.
+    pub provenance: Provenance,
+    /// One row per frame.
+    pub rows: Vec<CensusRow>,
+}
+
+/// The census of one frame (`interior-simd`, f64).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct CensusRow {
+    /// The scene.
+    pub scene: String,
+    /// Its iteration limit (the scene's own, or another).
+    pub max_iter: u32,
+    /// Pixels in the frame.
+    pub pixels: u64,
+    /// Pixels that never escape (count `max_iter`).
+    pub interior: u64,
+    /// Proved by the main cardioid's disc.
+    pub cardioid: u64,
+    /// Proved by the period-2 bulb's discs.
+    pub bulb: u64,
+    /// Proved by an exact cycle.
+    pub cycled: u64,
+    /// Interior pixels iterated all the way to `max_iter`.
+    pub undecided: u64,
+    /// The frame's pixel-iterations (the race's unit of work).
+    pub work: u64,
+    /// Pixel-iterations the kernel ran (the work less what the certificates skipped).
+    pub run: u64,
+}
+
+impl CensusStudy {
+    /// A census from its rows, with this process's provenance.
+    pub fn new(rows: Vec<CensusRow>) -> CensusStudy {
+        CensusStudy {
+            kind: "census".into(),
+            schema: SCHEMA_VERSION,
+            provenance: Provenance::collect_for_pool(Vec::new(), 1),
+            rows,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

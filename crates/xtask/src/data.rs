@@ -11,7 +11,7 @@ use std::path::Path;
 use mandel_harness::race::{KernelResult, Status};
 use mandel_harness::report::{self, caption, duration, spread, thousands, Order, RaceReport};
 use mandel_harness::scaling::ScalingReport;
-use mandel_harness::variants::{CeilingStudy, GrainStudy};
+use mandel_harness::variants::{CeilingStudy, CensusStudy, GrainStudy};
 
 /// One measured file, by what it holds.
 #[derive(Debug)]
@@ -24,6 +24,8 @@ pub enum Data {
     Grain(GrainStudy),
     /// `just ceiling`'s study.
     Ceiling(CeilingStudy),
+    /// `just census`'s study (counts, not timings).
+    Census(CensusStudy),
 }
 
 impl Data {
@@ -40,6 +42,7 @@ impl Data {
             "scaling" => serde_json::from_value(value).map(Data::Scaling),
             "grain" => serde_json::from_value(value).map(Data::Grain),
             "ceiling" => serde_json::from_value(value).map(Data::Ceiling),
+            "census" => serde_json::from_value(value).map(Data::Census),
             other => return Err(format!("{}: unknown kind {other:?}", path.display())),
         };
         let data = parsed.map_err(|e| format!("{} is not a {kind} file: {e}", path.display()))?;
@@ -56,6 +59,7 @@ impl Data {
             }
             Data::Grain(g) => (&g.race.provenance, g.race.interrupted, g.race.kernels.iter().collect()),
             Data::Ceiling(c) => (&c.provenance, false, Vec::new()),
+            Data::Census(c) => (&c.provenance, false, Vec::new()),
         };
         if provenance.debug_assertions || !provenance.profile.starts_with("release") {
             return Err(format!(
@@ -117,6 +121,29 @@ impl Data {
                     facts.insert(format!("{vector}.best"), format!("{rate:.2}"));
                 }
             }
+            Data::Census(census) => {
+                machine_facts(&census.provenance, &mut facts);
+                for row in &census.rows {
+                    let key = |what: &str| format!("{}.{}.{what}", row.scene, row.max_iter);
+                    for (what, n) in [
+                        ("pixels", row.pixels),
+                        ("interior", row.interior),
+                        ("cardioid", row.cardioid),
+                        ("bulb", row.bulb),
+                        ("cycled", row.cycled),
+                        ("undecided", row.undecided),
+                        ("work", row.work),
+                        ("run", row.run),
+                    ] {
+                        facts.insert(key(what), thousands(n));
+                    }
+                    let inside = row.interior * u64::from(row.max_iter);
+                    facts.insert(key("interior_pixels_share"), percent(row.interior, row.pixels));
+                    facts.insert(key("interior_work_share"), percent(inside, row.work));
+                    facts.insert(key("decided_share"), percent(row.interior - row.undecided, row.interior));
+                    facts.insert(key("fewer"), times(row.work as f64 / row.run as f64));
+                }
+            }
         }
         facts
     }
@@ -126,7 +153,7 @@ impl Data {
         let allowed: &[&str] = match self {
             Data::Race(_) | Data::Scaling(_) => &["kernels"],
             Data::Grain(_) => &["part", "kernels"],
-            Data::Ceiling(_) => &[],
+            Data::Ceiling(_) | Data::Census(_) => &[],
         };
         if let Some(unknown) = options.keys().find(|k| !allowed.contains(&k.as_str())) {
             return Err(format!("unknown option {unknown:?} (this file takes: {})", allowed.join(", ")));
@@ -152,8 +179,14 @@ impl Data {
                 _ => Err("a grain table needs part=caps or part=race".into()),
             },
             Data::Ceiling(ceiling) => Ok(ceiling_table(ceiling)),
+            Data::Census(census) => Ok(census_table(census)),
         }
     }
+}
+
+/// `19.6%`.
+fn percent(part: u64, whole: u64) -> String {
+    format!("{:.1}%", part as f64 * 100.0 / whole as f64)
 }
 
 /// `1.98×`.
@@ -286,6 +319,36 @@ fn ceiling_table(ceiling: &CeilingStudy) -> String {
             })
             .collect();
         let _ = writeln!(out, "| {vector} | {} |", cells.join(" | "));
+    }
+    out
+}
+
+fn census_table(census: &CensusStudy) -> String {
+    let p = &census.provenance;
+    let mut out = format!(
+        "*What `interior-simd`'s certificates decided (f64; counts, the same on any machine); {}; commit {}; {}.*\n\n",
+        p.rustc, p.commit, p.date
+    );
+    let _ = writeln!(
+        out,
+        "| scene | max_iter | interior pixels | cardioid disc | bulb discs | exact cycle | iterated to max_iter | pixel-iterations run | fewer |"
+    );
+    let _ = writeln!(out, "|:--|--:|--:|--:|--:|--:|--:|--:|--:|");
+    for row in &census.rows {
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} | {} | {} | {} | {} | {} of {} | {} |",
+            row.scene,
+            thousands(u64::from(row.max_iter)),
+            thousands(row.interior),
+            thousands(row.cardioid),
+            thousands(row.bulb),
+            thousands(row.cycled),
+            thousands(row.undecided),
+            thousands(row.run),
+            thousands(row.work),
+            times(row.work as f64 / row.run as f64)
+        );
     }
     out
 }
