@@ -21,7 +21,8 @@
 //! checks only lanes that did), so the count is `max_iter`. `==` treats `-0` and `+0` as equal:
 //! states equal up to the signs of zeros have orbits equal up to the signs of zeros (the step
 //! squares `zr` and `zi`, and `±0 + x` is `x` for `x ≠ 0`), hence the same escape tests. NaN is
-//! never equal. States are saved at Brent's doubling times (32, 64, 128, …).
+//! never equal. States are saved at Brent's doubling times: at a vector's first check, then
+//! whenever its count has doubled since the last save (a packed vector starts afresh).
 //!
 //! # Certificate 2: trapping discs with a rounding margin
 //! Let `F(z) = z² + c` be the exact step (for the float `c`) and `F̂` the computed one. For

@@ -90,6 +90,24 @@ struct State<L, const S: usize> {
     at: [[At; MAX_WIDTH]; S],
 }
 
+impl<L: Lanes, const S: usize> State<L, S> {
+    /// Every slot empty (no live lanes).
+    fn empty() -> Self {
+        let zero = L::splat(<L::Real as Real>::ZERO);
+        State {
+            zr: [zero; S],
+            zi: [zero; S],
+            cr: [zero; S],
+            ci: [zero; S],
+            live: [0; S],
+            done: [0; S],
+            level: [0; S],
+            next: [0; S],
+            at: [[(0, 0); MAX_WIDTH]; S],
+        }
+    }
+}
+
 /// The widest vector the engine takes (`f32x16`).
 pub const MAX_WIDTH: usize = 16;
 
@@ -238,20 +256,9 @@ fn run_pass<'a, L: Lanes, const S: usize, const K: u32, C: Certify<L>, F>(
 ) where
     F: FnMut() -> Option<(u32, &'a mut [u32])>,
 {
-    let zero = L::splat(<L::Real as Real>::ZERO);
     let bound = <L::Real as Real>::from_f64(REPLAY_ABOVE);
     let max_iter = grid.max_iter();
-    let mut st = State::<L, S> {
-        zr: [zero; S],
-        zi: [zero; S],
-        cr: [zero; S],
-        ci: [zero; S],
-        live: [0; S],
-        done: [0; S],
-        level: [0; S],
-        next: [0; S],
-        at: [[(0, 0); MAX_WIDTH]; S],
-    };
+    let mut st = State::<L, S>::empty();
     let mut slots = [C::Slot::default(); S];
     // Steps since the last check, counted only when there are certificates.
     let mut since_check = 0u32;
@@ -400,20 +407,9 @@ fn young_pass<'a, L: Lanes, const S: usize, C: Certify<L>, F>(
 ) where
     F: FnMut() -> Option<(u32, &'a mut [u32])>,
 {
-    let zero = L::splat(<L::Real as Real>::ZERO);
     let four = <L::Real as Real>::FOUR;
     let cap = vectors.caps[0];
-    let mut st = State::<L, S> {
-        zr: [zero; S],
-        zi: [zero; S],
-        cr: [zero; S],
-        ci: [zero; S],
-        live: [0; S],
-        done: [0; S],
-        level: [0; S],
-        next: [0; S],
-        at: [[(0, 0); MAX_WIDTH]; S],
-    };
+    let mut st = State::<L, S>::empty();
     loop {
         for s in 0..S {
             if st.live[s] != 0 && st.done[s] == cap {
