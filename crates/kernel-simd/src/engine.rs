@@ -226,7 +226,6 @@ pub fn compute_certified<'a, L: Lanes, const S: usize, const K: u32, C: Certify<
         next_row,
         rows: Vec::new(),
         row_of: Vec::new(),
-        j: 0,
         i: grid.width(),
         width: grid.width(),
         rows_done: false,
@@ -413,7 +412,7 @@ fn young_pass<'a, L: Lanes, const S: usize, C: Certify<L>, F>(
     loop {
         for s in 0..S {
             if st.live[s] != 0 && st.done[s] == cap {
-                if st.live[s].count_ones() as usize > L::WIDTH / 2 {
+                if runs_on::<L>(st.live[s]) {
                     let (zr, zi, live, at) = (st.zr[s], st.zi[s], st.live[s], st.at[s][0]);
                     vectors.whole.push(Whole { zr, zi, live, at });
                 } else {
@@ -500,8 +499,6 @@ struct Vectors<'a, L: Lanes, X, F> {
     rows: Vec<&'a mut [u32]>,
     /// The grid row of each of `rows`.
     row_of: Vec<u32>,
-    /// The row of the last row taken.
-    j: u32,
     /// The next vector's first column in the last row taken; `width` when that row is done.
     i: u32,
     width: u32,
@@ -530,6 +527,12 @@ struct Whole<L> {
     zi: L,
     live: u32,
     at: At,
+}
+
+/// Whether a vector with these live lanes goes on whole at a cap (more than half of them are
+/// live), rather than setting them aside to be packed.
+fn runs_on<L: Lanes>(live: u32) -> bool {
+    live.count_ones() as usize > L::WIDTH / 2
 }
 
 /// A lane's place in the output: row (in [`Vectors::rows`]) and column.
@@ -581,11 +584,10 @@ fn take_row_vector<'a, L: Lanes, const S: usize, X, F: FnMut() -> Option<(u32, &
             vectors.rows.push(row);
             vectors.row_of.push(j);
             vectors.i = 0;
-            vectors.j = j;
         }
         let i0 = vectors.i;
-        let row = (vectors.rows.len() - 1) as u32;
-        vectors.i += set_row_vector(st, s, row, i0, vectors.j, vectors.width, grid);
+        let row = vectors.rows.len() - 1;
+        vectors.i += set_row_vector(st, s, row as u32, i0, vectors.row_of[row], vectors.width, grid);
         return;
     }
 }
@@ -634,7 +636,7 @@ fn load<'a, L: Lanes, const S: usize, C: Certify<L>, F: FnMut() -> Option<(u32, 
         let level = st.level[s];
         if vectors.caps[level] == max_iter {
             write(&mut vectors.rows, &st.at[s], st.live[s], max_iter);
-        } else if st.live[s].count_ones() as usize > L::WIDTH / 2 {
+        } else if runs_on::<L>(st.live[s]) {
             st.level[s] += 1;
             return;
         } else {
