@@ -19,11 +19,6 @@ pub const FIRST_CHECK: u32 = 32;
 /// where most checks find nothing: 64 beat 32 by about 10%, and classic did not change.
 pub const CHECK_EVERY: u32 = 64;
 
-/// The first cap at which the live lanes of every vector are set aside and packed into full
-/// vectors (then at every doubling): lanes proved at scattered times leave holes in their
-/// vectors, and packing keeps the engine's lanes busy with work that is left.
-pub const COMPACT_AT: u32 = 32;
-
 /// The largest `|z|` a disc may reach: `|z| <= 1.99` passes the escape test (`|z|² <= 4`)
 /// whatever the rounding of `zr² + zi²`.
 pub const SAFE_RADIUS: f64 = 1.99;
@@ -338,7 +333,9 @@ impl<L: Lanes> Certify<L> for Certificates<L> {
     fn every(_: &Slot<L>, _: u32) -> u32 {
         CHECK_EVERY
     }
-    const COMPACT_AT: u32 = COMPACT_AT;
+    // Lanes proved at scattered times leave holes in their vectors; packing keeps the
+    // engine's lanes busy with work that is left.
+    const PACK: bool = true;
 
     // ANCHOR: check
     #[inline(never)]

@@ -1,18 +1,21 @@
 //! The engine every SIMD kernel runs: vectors in flight, blocks of untested steps, exact replays.
 //!
 //! The shape of the loop, outermost first:
-//! - `S` *slots* each hold one vector of `WIDTH` consecutive pixels of a row. Before a run of
-//!   blocks, a slot whose lanes are all done (or that reached `max_iter`) writes its survivors
-//!   and takes the next vector ([`load`]), so the `S` independent dependency chains stay busy
-//!   until the rows run out.
+//! - First, a *young pass* ([`young_pass`]) runs every vector of `WIDTH` consecutive pixels
+//!   of a row to [`YOUNG`] iterations, `S` at a time, testing every step: most pixels escape
+//!   young, and a test on all slots at once costs less than the replays below (a replay is
+//!   one slot's dependency chain, about as long as a block of all of them). The rows go
+//!   through it [`CHUNK`] at a time; the vectors still live at its end are set aside and
+//!   run on, before the next chunk, in the blocks below.
+//! - `S` *slots* each hold one vector. Before a run of blocks, a slot whose lanes are all
+//!   done (or that reached `max_iter`) writes its survivors and takes the next vector
+//!   ([`load`]), so the `S` independent dependency chains stay busy until the vectors run out.
 //! - Every block is `K` *untested* steps on all slots ([`step`]): no escape test inside it.
 //!   After it, each slot's live lanes are checked against [`REPLAY_ABOVE`] ([`suspects`]). A
 //!   slot with a suspect lane is rewound to the block's start and replayed alone, testing
 //!   every step, which finds the exact step each lane escaped at ([`replay`]); the other slots
-//!   keep their block. Without certificates there is no tested phase for young vectors: a
-//!   fresh vector's first block is usually replayed (most pixels escape in it), and that costs
-//!   less than testing every slot whenever one of them is young. (With them, the young pass
-//!   below does test every step: there every vector is young at once.)
+//!   keep their block. (A limit of [`YOUNG`] or less has no young pass: the blocks take
+//!   vectors straight from the rows.)
 //! - Blocks run back to back in an inner loop, with the slots' `z` in locals, until a block
 //!   is suspect or the slot nearest `max_iter` reaches it. Only then does the engine leave the
 //!   loop, replay, write and refill, in cold functions that take and return one slot's values:
@@ -22,12 +25,12 @@
 //!   share a [`RowQueue`] and keep its slots full until the frame's last rows.
 //! - With certificates ([`Certify`], the algorithmic rung), two things change. Every few
 //!   blocks the certifier is asked which live lanes provably never escape; they get `max_iter`
-//!   at once. And since lanes then finish at scattered times, vectors are *packed*: a young
-//!   pass ([`young_pass`]) runs every vector to the first cap testing every step; at each cap
-//!   (doubling up to `max_iter`) a vector more than half live runs on, and one mostly done
-//!   sets its live lanes aside in that cap's pool, from which full vectors are packed (with
-//!   what the certifier knows of each lane). Without certificates there is one cap,
-//!   `max_iter`, and none of this runs.
+//!   at once. And since lanes then finish at scattered times, vectors are *packed*: at the
+//!   young pass's end and at each cap after it (doubling up to `max_iter`), a vector more
+//!   than half live runs on, and one mostly done sets its live lanes aside in that cap's
+//!   pool, from which full vectors are packed (with what the certifier knows of each lane).
+//!   Without certificates every vector that outlives the young pass runs on whole to
+//!   `max_iter`.
 //!
 //! Invariants (each one is what keeps the output bit-identical to the reference):
 //! - Lane `k` of slot `s` holds the pixel at `at[s][k]`, with `c` from `Grid::cx`/`Grid::cy`,
@@ -71,6 +74,22 @@ pub const REPLAY_ABOVE: f64 = 3.5;
 /// The longest block `K` may be (the size of a replay's log).
 pub const MAX_BLOCK: u32 = 32;
 
+/// Steps of the young pass ([`young_pass`]): every vector runs this far testing every step,
+/// on all slots at once, before blocks and replays take over. Most pixels of a frame escape
+/// young, and a replay of one slot is one dependency chain (about as slow as a block of all
+/// `S` slots), so testing every step costs less here. Measured on the classic frame (AMD
+/// EPYC family 26, f64x8; the `prof` runs of issue 17): about 7% faster on one thread than
+/// replaying every young vector's first blocks; 16 and 48 were no better.
+pub const YOUNG: u32 = 32;
+
+/// Rows the young pass takes before the vectors it set aside run on to `max_iter`
+/// ([`compute_certified`]). Engines that share a [`RowQueue`] would otherwise each keep
+/// the whole frame's survivors of their young pass to themselves, and the one that took
+/// more interior rows would finish last: in chunks, what one engine holds is at most a
+/// chunk's. Measured on the classic frame with two threads: 4 and 16 rows were equal, 64
+/// slower, the whole frame in one chunk no faster than no young pass at all.
+pub const CHUNK: u32 = 16;
+
 /// The slots, as one value the hot loop keeps in registers.
 #[derive(Clone, Copy)]
 struct State<L, const S: usize> {
@@ -111,7 +130,7 @@ impl<L: Lanes, const S: usize> State<L, S> {
 /// The widest vector the engine takes (`f32x16`).
 pub const MAX_WIDTH: usize = 16;
 
-/// A live lane set aside when its slot reaches a pass's cap (see [`Certify::COMPACT_AT`]):
+/// A live lane set aside when its slot reaches a pass's cap (see [`Certify::PACK`]):
 /// its exact state after the cap's iterations, its `c` and its place in the output.
 #[derive(Clone, Copy)]
 struct Survivor<R, X> {
@@ -167,12 +186,13 @@ pub trait Certify<L: Lanes> {
     /// multiple of the block length `K` exactly that often, others at the first block end
     /// past it), each slot whose next check is due. `u32::MAX` never checks.
     fn every(slot: &Self::Slot, done: u32) -> u32;
-    /// The first *cap*: when a slot's vector has run this many iterations, its live lanes
-    /// leave it, and once the rows run out they are packed 8 (or 16) to a vector and run on
-    /// to the next cap, twice as far (the last cap is `max_iter`). Certificates free lanes at
-    /// scattered times; without packing, a vector with one lane left would run it alone.
-    /// `u32::MAX`: one pass to `max_iter`, as without certificates.
-    const COMPACT_AT: u32;
+    /// Whether vectors are packed: at each *cap* (the young pass's end at [`YOUNG`], then
+    /// every doubling, the last cap `max_iter`), a vector mostly done sets its live lanes
+    /// aside, and they are packed 8 (or 16) to a vector to run on to the next cap.
+    /// Certificates free lanes at scattered times; without packing, a vector with one lane
+    /// left would run it alone. `false`: every vector that leaves the young pass runs on
+    /// whole to `max_iter`.
+    const PACK: bool;
     /// What one lane carries from its slot to the vector it is packed into at a cap.
     type Lane: Copy + Default;
     /// Lane `k` of a slot whose vector reached a cap.
@@ -193,7 +213,7 @@ impl<L: Lanes> Certify<L> for Never {
     fn every(_: &(), _: u32) -> u32 {
         u32::MAX
     }
-    const COMPACT_AT: u32 = u32::MAX;
+    const PACK: bool = false;
     type Lane = ();
     fn lane(_: &(), _: usize) {}
     fn pack(_: &[()]) {}
@@ -204,10 +224,10 @@ impl<L: Lanes> Certify<L> for Never {
 
 /// [`compute_from`] with certificates: every [`Certify::every`] steps, the lanes that `cert`
 /// proves never escape get `max_iter` at once and leave their slot, which takes the next
-/// vector as soon as its last lane is done. With caps ([`Certify::COMPACT_AT`]), a young
-/// pass runs every vector to the first cap testing every step, and the vectors that are
-/// still mostly live go on, whole, to the blocks and certificates; at each cap (doubling)
-/// a vector that is mostly done sets its live lanes aside, to be packed into full vectors.
+/// vector as soon as its last lane is done. A young pass runs every vector to [`YOUNG`]
+/// testing every step, and the vectors still live go on to the blocks and certificates:
+/// whole, or with packing ([`Certify::PACK`]) the mostly live ones whole and the lanes of the
+/// others set aside, to be packed into full vectors (at each later cap too).
 pub fn compute_certified<'a, L: Lanes, const S: usize, const K: u32, C: Certify<L>>(
     grid: &Grid<L::Real>,
     next_row: impl FnMut() -> Option<(u32, &'a mut [u32])>,
@@ -216,12 +236,14 @@ pub fn compute_certified<'a, L: Lanes, const S: usize, const K: u32, C: Certify<
     const { assert!(K >= 1 && K <= MAX_BLOCK, "a block is 1 to MAX_BLOCK steps") };
     const { assert!(L::WIDTH <= MAX_WIDTH, "vectors are at most MAX_WIDTH lanes") };
     let max_iter = grid.max_iter();
-    // The caps: `caps[0]` is the first, each next one twice as far, the last `max_iter`.
-    let mut caps = vec![C::COMPACT_AT.max(1).min(max_iter)];
+    // The caps: `caps[0]` is the young pass's end, the last `max_iter`, and with packing
+    // each one between twice the one before.
+    let mut caps = vec![YOUNG.min(max_iter)];
     while caps[caps.len() - 1] < max_iter {
-        caps.push(caps[caps.len() - 1].saturating_mul(2).min(max_iter));
+        let last = caps[caps.len() - 1];
+        caps.push(if C::PACK { last.saturating_mul(2).min(max_iter) } else { max_iter });
     }
-    let young = C::COMPACT_AT != u32::MAX && caps[0] < max_iter;
+    let young = caps[0] < max_iter;
     let mut vectors = Vectors {
         next_row,
         rows: Vec::new(),
@@ -229,15 +251,23 @@ pub fn compute_certified<'a, L: Lanes, const S: usize, const K: u32, C: Certify<
         i: grid.width(),
         width: grid.width(),
         rows_done: false,
+        young,
+        budget: 0,
         whole: Vec::new(),
         pools: vec![Vec::new(); caps.len()],
         pooled: 0,
         caps,
     };
-    if young {
-        young_pass::<L, S, C, _>(grid, &mut vectors);
+    if !young {
+        run_pass::<L, S, K, C, _>(grid, &mut vectors, cert);
     }
-    run_pass::<L, S, K, C, _>(grid, &mut vectors, cert);
+    // With a young pass, rows go through it a chunk at a time, and what it sets aside runs
+    // on before the next chunk.
+    while young && !vectors.rows_done {
+        vectors.budget = CHUNK;
+        young_pass::<L, S, C, _>(grid, &mut vectors);
+        run_pass::<L, S, K, C, _>(grid, &mut vectors, cert);
+    }
     debug_assert!(vectors.whole.is_empty() && vectors.pooled == 0);
 }
 
@@ -392,12 +422,12 @@ fn check_slot<L: Lanes, const S: usize, C: Certify<L>>(
 /// Steps per round of [`young_pass`].
 const ROUND: usize = 8;
 
-/// The young pass: every vector of the rows runs from `z = 0` to the first cap (or until its
-/// lanes are all done) in rounds of [`ROUND`] steps that test every step, logging each step's
-/// escapes without a branch, on all `S` slots at once. Most pixels escape young, and testing
-/// every step costs less than replaying the first block of nearly every vector one slot at a
-/// time. At the cap, a vector still mostly live is set aside whole, one mostly done sets
-/// its live lanes aside in the first pool ([`set_aside`]).
+/// The young pass: every vector of the next [`CHUNK`] rows runs from `z = 0` to the first
+/// cap ([`YOUNG`], or until its lanes are all done) in rounds of [`ROUND`] steps that test
+/// every step, logging each step's escapes without a branch, on all `S` slots at once. Most
+/// pixels escape young, and testing every step costs less than replaying the first block of
+/// nearly every vector one slot at a time. At the cap, a vector is set aside whole, or with
+/// packing, if it is mostly done, its live lanes go to the first pool ([`set_aside`]).
 #[allow(clippy::needless_range_loop)]
 #[inline(never)]
 fn young_pass<'a, L: Lanes, const S: usize, C: Certify<L>, F>(
@@ -412,7 +442,7 @@ fn young_pass<'a, L: Lanes, const S: usize, C: Certify<L>, F>(
     loop {
         for s in 0..S {
             if st.live[s] != 0 && st.done[s] == cap {
-                if runs_on::<L>(st.live[s]) {
+                if !C::PACK || runs_on::<L>(st.live[s]) {
                     let (zr, zi, live, at) = (st.zr[s], st.zi[s], st.live[s], st.at[s][0]);
                     vectors.whole.push(Whole { zr, zi, live, at });
                 } else {
@@ -420,7 +450,7 @@ fn young_pass<'a, L: Lanes, const S: usize, C: Certify<L>, F>(
                 }
                 st.live[s] = 0;
             }
-            if st.live[s] == 0 && !vectors.rows_done {
+            if st.live[s] == 0 && !vectors.rows_done && (vectors.budget > 0 || vectors.i < vectors.width) {
                 take_row_vector(&mut st, s, vectors, grid);
             }
         }
@@ -504,6 +534,10 @@ struct Vectors<'a, L: Lanes, X, F> {
     width: u32,
     /// `next_row` returned `None`.
     rows_done: bool,
+    /// Only the young pass takes vectors from the rows (there is one).
+    young: bool,
+    /// Rows the young pass may still start in this chunk ([`CHUNK`]).
+    budget: u32,
     /// Vectors the young pass set aside whole, at `caps[0]` iterations.
     whole: Vec<Whole<L>>,
     pools: Vec<Vec<Survivor<L::Real, X>>>,
@@ -515,7 +549,7 @@ struct Vectors<'a, L: Lanes, X, F> {
 impl<L: Lanes, X, F> Vectors<'_, L, X, F> {
     /// Whether a slot that asks can get a vector.
     fn more(&self) -> bool {
-        !self.rows_done || !self.whole.is_empty() || self.pooled > 0
+        (!self.young && !self.rows_done) || !self.whole.is_empty() || self.pooled > 0
     }
 }
 
@@ -569,6 +603,7 @@ fn take_row_vector<'a, L: Lanes, const S: usize, X, F: FnMut() -> Option<(u32, &
     (st.zr[s], st.zi[s], st.done[s], st.level[s], st.live[s]) = (L::splat(zero), L::splat(zero), 0, 0, 0);
     loop {
         if vectors.i == vectors.width {
+            vectors.budget = vectors.budget.saturating_sub(1);
             let Some((j, row)) = (vectors.next_row)() else {
                 vectors.rows_done = true;
                 return;
@@ -646,7 +681,7 @@ fn load<'a, L: Lanes, const S: usize, C: Certify<L>, F: FnMut() -> Option<(u32, 
     }
     slots[s] = C::Slot::default();
     st.next[s] = 0;
-    if !vectors.rows_done {
+    if !vectors.young && !vectors.rows_done {
         take_row_vector(st, s, vectors, grid);
         if st.live[s] != 0 {
             return;

@@ -61,6 +61,25 @@ fn every_interleave_is_exact_on_the_quick_scene_and_odd_shapes() {
 }
 
 #[test]
+fn limits_around_the_young_pass_and_heights_around_its_chunks_are_exact() {
+    // The young pass tests every step up to `YOUNG` iterations and takes rows `CHUNK` at a
+    // time; what it sets aside runs on in blocks. Limits just below, at and past its end, and
+    // frames a row short of, at and past a chunk (or two), on the whole set and on seahorse
+    // valley (most vectors outlive the young pass there).
+    use kernel_simd::engine::{CHUNK, YOUNG};
+    let classic = Scene::by_name("classic").unwrap().bounds();
+    let seahorse = Scene::by_name("seahorse").unwrap().bounds();
+    let mut frames = Vec::new();
+    for max_iter in [YOUNG - 1, YOUNG, YOUNG + 1, YOUNG + 7, 2 * YOUNG + 5] {
+        for height in [CHUNK - 1, CHUNK, CHUNK + 1, 2 * CHUNK + 3] {
+            frames.push(frame(classic, 23, height, max_iter));
+            frames.push(frame(seahorse, 19, height, max_iter * 8));
+        }
+    }
+    check_every_variant(&frames);
+}
+
+#[test]
 fn every_interleave_is_exact_on_the_boundary() {
     // Seahorse valley at a smaller size: long, uneven escape times, so slots refill at
     // different ages and blocks are replayed often.
