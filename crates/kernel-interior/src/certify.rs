@@ -15,8 +15,10 @@ use mandel_core::{Precision, Real};
 /// so they never pay for a disc.
 pub const FIRST_CHECK: u32 = 32;
 
-/// Steps between checks (a multiple of the engine's block). Measured on the seahorse frame,
-/// where most checks find nothing: 64 beat 32 by about 10%, and classic did not change.
+/// Steps from one check of a vector to the next (a multiple of the engine's block; the engine
+/// makes a check due at its next exit from the hot loop, see `engine::CHECK_WAIT`). Measured on
+/// the seahorse frame, where most checks find nothing: 64 beat 32 by about 10%, and classic did
+/// not change.
 pub const CHECK_EVERY: u32 = 64;
 
 /// The largest `|z|` a disc may reach: `|z| <= 1.99` passes the escape test (`|z|² <= 4`)
