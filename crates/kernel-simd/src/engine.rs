@@ -76,14 +76,17 @@ pub const MAX_BLOCK: u32 = 32;
 
 /// With certificates, the hot loop is left for checks alone only after this many check
 /// periods ([`Certify::every`]) without an exit; a check due is otherwise made at the next exit
-/// the engine makes anyway (a suspect block, a cap, a vector's end). Leaving the loop costs
-/// about as much as a check, and on seahorse valley the loop was left three times as often
-/// with certificates as without, most of the extra exits for checks (never leaving for checks
-/// alone cut the exits by 38% for 2% more vector-steps). Measured on an AMD EPYC family 26
-/// (`interior-simd` against leaving at every period, the two run at once on the two cores and
-/// swapped, median ratio of 10 pairs): 8 was 0.965× the time on classic, 0.95× on seahorse
-/// and 0.966× at `max_iter` 10,000; 4 and 16 were within the noise of it.
-pub const CHECK_WAIT: u32 = 8;
+/// the engine makes anyway (a suspect block, a cap where a vector may be set aside, a vector's
+/// end). Leaving the loop costs about as much as a check: on seahorse valley the loop was left
+/// three times as often with certificates as without (at every period for checks, and at every
+/// cap). Now it is left as often as without (74,000 to 84,000 times a frame), for 0 to 3% more
+/// vector-steps (checks made later). Measured on an AMD EPYC family 26 (`interior-simd`, the
+/// old and new engine run at once on the two cores and swapped, median ratio of 10 pairs):
+/// waiting 8 periods but still stopping at every cap was 0.95–0.97× the time of the old engine
+/// on classic, seahorse and at `max_iter` 10,000; going past caps as well and waiting 4 periods
+/// was another 0.964× on classic, 0.976× on seahorse and 1.00× at 10,000 (2 and 8: the same
+/// within the noise).
+pub const CHECK_WAIT: u32 = 4;
 
 /// Steps of the young pass ([`young_pass`]): every vector runs this far testing every step,
 /// on all slots at once, before blocks and replays take over. Most pixels of a frame escape
@@ -306,6 +309,11 @@ fn run_pass<'a, L: Lanes, const S: usize, const K: u32, C: Certify<L>, F>(
             // Until the slot has a vector to run, or there are none left (the check below
             // may prove every lane of the one it took).
             loop {
+                // A vector more than half live runs past the caps it would run on at (see
+                // `rem` below); the first cap at or past its count is its cap now.
+                while st.live[s] != 0 && vectors.caps[st.level[s]] < st.done[s] {
+                    st.level[s] += 1;
+                }
                 let cap = vectors.caps[st.level[s]];
                 if !((st.live[s] == 0 && vectors.more()) || (st.live[s] != 0 && st.done[s] == cap)) {
                     break;
@@ -323,8 +331,11 @@ fn run_pass<'a, L: Lanes, const S: usize, const K: u32, C: Certify<L>, F>(
         let mut busy = 0;
         for s in 0..S {
             busy |= st.live[s];
+            // Lanes leave a slot only between runs of blocks, so a vector more than half
+            // live now would run on at its cap: only `max_iter` stops it.
             if st.live[s] != 0 {
-                rem = rem.min(vectors.caps[st.level[s]] - st.done[s]);
+                let cap = if runs_on::<L>(st.live[s]) { max_iter } else { vectors.caps[st.level[s]] };
+                rem = rem.min(cap - st.done[s]);
             }
         }
         if busy == 0 {
