@@ -3,8 +3,9 @@
 //! On the classic frame the pixels that never escape carry nearly all the iterations. This
 //! rung runs the SIMD engine (`kernel_simd::engine::compute_certified`) and, every
 //! [`certify::CHECK_EVERY`] steps or soon after (at the engine's next exit from its hot loop;
-//! and as soon as a vector set aside at a cap is taken up again), asks two certificates whether a live lane's *computed* orbit (the contract's own
-//! rounded arithmetic) can still escape. A lane proven never to escape gets `max_iter` at
+//! and as soon as a vector set aside at a cap is taken up again), asks two certificates
+//! whether a live lane's *computed* orbit (the contract's own rounded arithmetic) can still
+//! escape. A lane proven never to escape gets `max_iter` at
 //! once, so the output stays bit-identical to the reference. The engine packs the lanes left
 //! over into full vectors at each cap (see its module documentation), and carries each lane's
 //! discs with it.

@@ -254,8 +254,8 @@ pub fn compute_certified<'a, L: Lanes, const S: usize, const K: u32, C: Certify<
     const { assert!(K >= 1 && K <= MAX_BLOCK, "a block is 1 to MAX_BLOCK steps") };
     const { assert!(L::WIDTH <= MAX_WIDTH, "vectors are at most MAX_WIDTH lanes") };
     let max_iter = grid.max_iter();
-    // The caps: `caps[0]` is the young pass's end, the last `max_iter`, and with packing
-    // each one between twice the one before.
+    // The caps: `caps[0]` is the young pass's end and the last is `max_iter`; with packing,
+    // each cap between them is twice the one before.
     let mut caps = vec![YOUNG.min(max_iter)];
     while caps[caps.len() - 1] < max_iter {
         let last = caps[caps.len() - 1];
