@@ -262,7 +262,22 @@ pub fn compute_certified<'a, L: Lanes, const S: usize, const K: u32, C: Certify<
         caps.push(if C::PACK { last.saturating_mul(2).min(max_iter) } else { max_iter });
     }
     let young = caps[0] < max_iter;
+    // Every row has the same `cr`: computed once, a vector per `WIDTH` columns.
+    let zero = <L::Real as Real>::ZERO;
+    let cx = (0..grid.width().div_ceil(L::WIDTH as u32))
+        .map(|v| {
+            L::from_fn(|k| {
+                let i = v * L::WIDTH as u32 + k as u32;
+                if i < grid.width() {
+                    grid.cx(i)
+                } else {
+                    zero
+                }
+            })
+        })
+        .collect();
     let mut vectors = Vectors {
+        cx,
         next_row,
         rows: Vec::new(),
         row_of: Vec::new(),
@@ -547,6 +562,8 @@ fn step<L: Lanes, const S: usize>(zr: &mut [L; S], zi: &mut [L; S], cr: &[L; S],
 /// its row's index in `rows` (every row taken so far, kept until the engine returns) and its
 /// column.
 struct Vectors<'a, L: Lanes, X, F> {
+    /// `cr` of the vector at columns `v * WIDTH ..`, `Grid::cx`'s values (0 past the row's end).
+    cx: Vec<L>,
     next_row: F,
     rows: Vec<&'a mut [u32]>,
     /// The grid row of each of `rows`.
@@ -644,26 +661,28 @@ fn take_row_vector<'a, L: Lanes, const S: usize, X, F: FnMut() -> Option<(u32, &
         }
         let i0 = vectors.i;
         let row = vectors.rows.len() - 1;
-        vectors.i += set_row_vector(st, s, row as u32, i0, vectors.row_of[row], vectors.width, grid);
+        let cx = vectors.cx[(i0 / L::WIDTH as u32) as usize];
+        vectors.i += set_row_vector(st, s, row as u32, i0, cx, vectors.row_of[row], vectors.width, grid);
         return;
     }
 }
 
 /// Gives slot `s` the pixels of grid row `j` from column `i0` (`WIDTH` of them, fewer at the
-/// row's end), whose counts go to `rows[row]`: their `c`, places, and all of them live.
-/// Returns how many there are.
+/// row's end), whose counts go to `rows[row]`: their `c` (`cx`, their `Grid::cx`), places, and
+/// all of them live. Returns how many there are.
+#[allow(clippy::too_many_arguments)]
 fn set_row_vector<L: Lanes, const S: usize>(
     st: &mut State<L, S>,
     s: usize,
     row: u32,
     i0: u32,
+    cx: L,
     j: u32,
     width: u32,
     grid: &Grid<L::Real>,
 ) -> u32 {
-    let zero = <L::Real as Real>::ZERO;
     let lanes = (L::WIDTH as u32).min(width - i0);
-    st.cr[s] = L::from_fn(|k| if (k as u32) < lanes { grid.cx(i0 + k as u32) } else { zero });
+    st.cr[s] = cx;
     st.ci[s] = L::splat(grid.cy(j));
     for (k, place) in st.at[s].iter_mut().enumerate().take(L::WIDTH) {
         *place = (row, i0 + k as u32);
@@ -711,7 +730,8 @@ fn load<'a, L: Lanes, const S: usize, C: Certify<L>, F: FnMut() -> Option<(u32, 
     }
     if let Some(whole) = vectors.whole.pop() {
         let (row, i0) = whole.at;
-        set_row_vector(st, s, row, i0, vectors.row_of[row as usize], vectors.width, grid);
+        let cx = vectors.cx[(i0 / L::WIDTH as u32) as usize];
+        set_row_vector(st, s, row, i0, cx, vectors.row_of[row as usize], vectors.width, grid);
         (st.zr[s], st.zi[s], st.live[s]) = (whole.zr, whole.zi, whole.live);
         (st.done[s], st.level[s]) = (vectors.caps[0], 1);
         return;
