@@ -3,7 +3,7 @@
 //! On the classic frame the pixels that never escape carry nearly all the iterations. This
 //! rung runs the SIMD engine (`kernel_simd::engine::compute_certified`) and, every
 //! [`certify::CHECK_EVERY`] steps or soon after (at the engine's next exit from its hot loop;
-//! and as soon as a vector set aside at a cap is taken up again), asks two certificates
+//! and as soon as a vector set aside at a cap is taken up again), asks three certificates
 //! whether a live lane's *computed* orbit (the contract's own rounded arithmetic) can still
 //! escape. A lane proven never to escape gets `max_iter` at
 //! once, so the output stays bit-identical to the reference. The engine packs the lanes left
@@ -52,10 +52,32 @@
 //! is in the disc. Radii below `2^-400` (f64) or `2^-40` (f32) are not used, which keeps `r²`
 //! far from underflow, and a negative or NaN radius never passes.
 //!
+//! # Certificate 3: a ball around a cycle found from the orbit
+//! Pixels of the smaller components (period 3, 4, …) have no disc, and Brent finds their
+//! cycles only once the rounded orbit repeats exactly, often thousands of iterations after it
+//! has converged. So, once per doubling of a lane's count (where [`certify::BALL_STEP_COST`]'s
+//! cost model says it pays on this frame), a lane without a disc gets a ball:
+//! - *Where to look* (any answer will do; nothing here is trusted): the period `p` is the first
+//!   `j` at which `|F̂^j(z) − z|` drops far below every earlier one, and the centre `w` is one
+//!   Newton step for `F^p(w) = w` from `z`; the radius is `r = 2|z − w|` (plus `1024u`).
+//! - *The proof*: let `B_0 = D(w, r)`, `c_0 = w`, and for `j = 1 … p`, `c_j = F̂(c_{j−1})` (the
+//!   computed step) and `ρ_j = ρ_{j−1}(2a_{j−1} + ρ_{j−1}) + 2δ(1.99)`, with `ρ_0 = r` and
+//!   `a_j >= |c_j|`, every operation rounded up as above. If each `B_j = D(c_j, ρ_j)`, `j < p`,
+//!   lies within `|z| <= 1.99`, then for `y` in `B_{j−1}`:
+//!   `|F̂(y) − c_j| <= |F̂(y) − F(y)| + |F(y) − F(c_{j−1})| + |F(c_{j−1}) − F̂(c_{j−1})|
+//!   <= δ + |y − c_{j−1}||y + c_{j−1}| + δ <= ρ_j`, so `F̂` maps `B_{j−1}` into `B_j`. If also
+//!   `|c_p − w| + ρ_p <= r` (the distance rounded up), `B_p` lies in `B_0`: a computed orbit that
+//!   enters `B_0` goes round the balls forever, inside `|z| <= 1.99`, and never escapes. The lane
+//!   is proved when its `z` is in `B_0`, tested as for the discs.
+//! - For `p = 1` this is the cardioid's disc again, centred by Newton instead of a square root;
+//!   for `p = 2`, the bulb's pair. It is used only where a lane has no disc.
+//!
 //! # What does not qualify
 //! Periodicity checking with a tolerance ("close enough"), real-number component tests
 //! (`c` is in the cardioid) without the rounding argument, and border tracing or solid guessing
-//! can all change a count; none of them is used.
+//! can all change a count; none of them is used. The tests hold one of them
+//! ([`Flaw::CloseEnough`]: the orbit's period search with a tolerance in place of the ball)
+//! and show that it changes counts near the bulbs.
 
 pub mod certify;
 

@@ -1,7 +1,9 @@
 //! Frames where the certificates' proof is tightest: around the cusp of the cardioid
-//! (`c = 1/4`), the root of the period-2 bulb (`c = -3/4`), and points on both boundaries, at
-//! high `max_iter`, down to pixels one ulp apart; in f64 and f32. The sound kernels must match
-//! the reference on every one, and a deliberately wrong certificate must be caught.
+//! (`c = 1/4`), the root of the period-2 bulb (`c = -3/4`), points on both boundaries, and
+//! points on the boundaries of a period-3 and a period-4 bulb (where the orbit's ball is the
+//! only certificate), at high `max_iter`, down to pixels one ulp apart; in f64 and f32. The
+//! sound kernels must match the reference on every one, and a deliberately wrong certificate
+//! must be caught.
 
 use kernel_interior::{Flaw, Interior, InteriorSimd, InteriorSimdF32};
 use kernel_simd::{f32x16, f64x8};
@@ -23,6 +25,71 @@ fn boundary(bulb: bool, theta: f64) -> (f64, f64) {
         (c1 / 2.0 - c2 / 4.0, s1 / 2.0 - s2 / 4.0)
     }
 }
+
+/// Complex numbers as pairs, for the Newton solve of [`bulb_boundary`].
+type Complex = (f64, f64);
+
+fn add(a: Complex, b: Complex) -> Complex {
+    (a.0 + b.0, a.1 + b.1)
+}
+
+fn sub(a: Complex, b: Complex) -> Complex {
+    (a.0 - b.0, a.1 - b.1)
+}
+
+fn mul(a: Complex, b: Complex) -> Complex {
+    (a.0 * b.0 - a.1 * b.1, a.0 * b.1 + a.1 * b.0)
+}
+
+fn div(a: Complex, b: Complex) -> Complex {
+    let m = b.0 * b.0 + b.1 * b.1;
+    ((a.0 * b.0 + a.1 * b.1) / m, (a.1 * b.0 - a.0 * b.1) / m)
+}
+
+/// `(F_c^p(z) - z, (F_c^p)'(z) - λ)`: zero where `z` is on a `p`-cycle of multiplier `λ`.
+fn cycle_residual(z: Complex, c: Complex, p: u32, lambda: Complex) -> (Complex, Complex) {
+    let (mut y, mut d) = (z, (1.0, 0.0));
+    for _ in 0..p {
+        d = mul((2.0 * y.0, 2.0 * y.1), d);
+        y = add(mul(y, y), c);
+    }
+    (sub(y, z), sub(d, lambda))
+}
+
+/// The point `c` of the boundary of the period-`p` bulb centred near `centre` where the cycle's
+/// multiplier is `e^{iθ}` (`θ` away from 0, the root, where the cycle meets another), and a
+/// point `z` of that cycle: Newton on `(z, c)` from the centre, where 0 is on the cycle, the
+/// multiplier walked out in steps.
+fn bulb_cycle(centre: Complex, p: u32, theta: f64) -> (Complex, Complex) {
+    let (mut z, mut c) = ((0.0, 0.0), centre);
+    for step in 1..=64 {
+        let t = f64::from(step) / 64.0;
+        let lambda = (t * theta.cos(), t * theta.sin());
+        for _ in 0..40 {
+            let (g1, g2) = cycle_residual(z, c, p, lambda);
+            // The Jacobian by differences (the residual is holomorphic in `z` and `c`).
+            let h = (1e-7, 0.0);
+            let (a1, a2) = cycle_residual(add(z, h), c, p, lambda);
+            let (b1, b2) = cycle_residual(z, add(c, h), p, lambda);
+            let (j11, j21) = (div(sub(a1, g1), h), div(sub(a2, g2), h));
+            let (j12, j22) = (div(sub(b1, g1), h), div(sub(b2, g2), h));
+            let det = sub(mul(j11, j22), mul(j12, j21));
+            z = sub(z, div(sub(mul(g1, j22), mul(j12, g2)), det));
+            c = sub(c, div(sub(mul(j11, g2), mul(g1, j21)), det));
+        }
+    }
+    (z, c)
+}
+
+/// [`bulb_cycle`]'s `c`.
+fn bulb_boundary(centre: Complex, p: u32, theta: f64) -> (f64, f64) {
+    bulb_cycle(centre, p, theta).1
+}
+
+/// The centres of the bulbs whose boundaries the orbit's ball is tested on: the period-3
+/// bulb above the cardioid and the period-4 bulb at its internal angle 1/4.
+const BULBS: [(Complex, u32); 2] =
+    [((-0.122_561_166, 0.744_861_767), 3), ((0.282_271_391, 0.530_060_618), 4)];
 
 /// Pixels that differ from the reference of the kernel's precision (`None`: the frame cannot
 /// be computed in it).
@@ -46,7 +113,50 @@ fn tight_frames(precision: Precision) -> Vec<Frame> {
             frames.extend(around(x, y, half, 48, 6000));
         }
     }
+    frames.extend(cycle_frames(ulp));
     frames
+}
+
+/// Frames on the boundaries of the period-3 and period-4 bulbs.
+fn cycle_frames(ulp: f64) -> Vec<Frame> {
+    let mut frames = Vec::new();
+    for (centre, p) in BULBS {
+        for theta in [1.0, 2.5, 4.0] {
+            let (x, y) = bulb_boundary(centre, p, theta);
+            for half in [1e-3, 1e-5, 1e-7, 24.0 * ulp] {
+                frames.extend(around(x, y, half, 48, 6000));
+            }
+        }
+    }
+    frames
+}
+
+#[test]
+fn the_bulb_boundaries_are_where_the_tests_think() {
+    // Each centre is superattracting (0 is on its cycle), and each solved point has a cycle
+    // of the right period whose multiplier is `e^{iθ}`, so that the frames straddle the bulb's
+    // boundary.
+    for (centre, p) in BULBS {
+        let (g, _) = cycle_residual((0.0, 0.0), centre, p, (0.0, 0.0));
+        assert!(g.0.hypot(g.1) < 1e-8, "{centre:?} is not a centre of period {p}");
+        for theta in [1.0, 2.5, 4.0] {
+            let (z, c) = bulb_cycle(centre, p, theta);
+            let (g1, g2) = cycle_residual(z, c, p, (theta.cos(), theta.sin()));
+            assert!(g1.0.hypot(g1.1) < 1e-12 && g2.0.hypot(g2.1) < 1e-9, "no {p}-cycle at {c:?}");
+        }
+    }
+}
+
+#[test]
+fn the_bulb_frames_exercise_the_orbits_ball() {
+    // Otherwise the frames below would test nothing of it.
+    let (mut orbit, mut interior) = (0, 0);
+    for frame in cycle_frames(f64::EPSILON) {
+        let mut out = vec![0; frame.pixel_count()];
+        orbit += kernel_interior::census_f64(&frame, &mut out).unwrap().orbit;
+        interior += out.iter().filter(|&&n| n == frame.max_iter()).count() as u64;
+    }
+    assert!(orbit * 10 > interior, "the ball proved {orbit} of {interior} interior pixels");
 }
 
 #[test]
@@ -59,6 +169,25 @@ fn sound_kernels_match_the_reference_where_the_proof_is_tightest() {
                 assert_eq!(bad, 0, "{} differs on {bad} pixels of {frame:?}", kernel.name());
             }
         }
+    }
+}
+
+#[test]
+fn periodicity_with_a_tolerance_is_caught() {
+    // "Close enough" in place of the orbit's ball: it takes pixels just outside the bulbs,
+    // whose orbits linger near the weakly repelling cycle and then escape, as periodic.
+    let flawed: [Box<dyn MandelKernel>; 2] = [
+        Box::new(Interior::<f64x8, 5>::flawed(Flaw::CloseEnough(1e-3))),
+        Box::new(Interior::<f32x16, 5>::flawed(Flaw::CloseEnough(1e-3))),
+    ];
+    for kernel in &flawed {
+        let ulp = match kernel.precision() {
+            Precision::F64 => f64::EPSILON,
+            Precision::F32 => f32::EPSILON as f64,
+        };
+        let caught: usize =
+            cycle_frames(ulp).iter().filter_map(|frame| mismatches(kernel.as_ref(), frame)).sum();
+        assert!(caught > 0, "the frames near the bulbs did not catch {:?}", kernel.precision());
     }
 }
 
@@ -92,6 +221,29 @@ proptest! {
         f32_too in any::<bool>(),
     ) {
         let (x, y) = boundary(bulb, theta);
+        let half = 10f64.powf(-exponent).max(16.0 * f64::EPSILON);
+        if let Some(frame) = around(x, y, half, 24, max_iter) {
+            let bad = mismatches(&InteriorSimd::new(), &frame);
+            prop_assert!(bad.is_none_or(|bad| bad == 0), "f64 differs on {bad:?} pixels of {frame:?}");
+            if f32_too {
+                let bad = mismatches(&InteriorSimdF32::new(), &frame);
+                prop_assert!(bad.is_none_or(|bad| bad == 0), "f32 differs on {bad:?} pixels of {frame:?}");
+            }
+        }
+    }
+
+    /// Random points of the period-3 and period-4 bulbs' boundaries (the orbit's ball), at
+    /// random scales down to a few ulps, at high `max_iter`.
+    #[test]
+    fn sound_kernels_match_near_random_bulb_boundary_points(
+        bulb in 0usize..BULBS.len(),
+        theta in 0.3..std::f64::consts::TAU - 0.3,
+        exponent in 2.0f64..15.0,
+        max_iter in 1000u32..12000,
+        f32_too in any::<bool>(),
+    ) {
+        let (centre, p) = BULBS[bulb];
+        let (x, y) = bulb_boundary(centre, p, theta);
         let half = 10f64.powf(-exponent).max(16.0 * f64::EPSILON);
         if let Some(frame) = around(x, y, half, 24, max_iter) {
             let bad = mismatches(&InteriorSimd::new(), &frame);

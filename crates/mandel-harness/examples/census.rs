@@ -22,7 +22,7 @@ fn main() {
     let classic = Scene::by_name("classic").expect("the classic scene exists");
     frames.push((classic, 10_000));
     println!(
-        "{:<9} {:>8} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9} {:>15} {:>14} {:>8}",
+        "{:<9} {:>8} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9} {:>15} {:>14} {:>8}",
         "scene",
         "max_iter",
         "pixels",
@@ -30,6 +30,7 @@ fn main() {
         "cardioid",
         "bulb",
         "cycle",
+        "ball",
         "iterated",
         "work",
         "run",
@@ -56,12 +57,13 @@ fn main() {
             cardioid: census.cardioid,
             bulb: census.bulb,
             cycled: census.cycled,
-            undecided: interior - census.cardioid - census.bulb - census.cycled,
+            orbit: census.orbit,
+            undecided: interior - census.cardioid - census.bulb - census.cycled - census.orbit,
             work,
             run: work - census.skipped,
         };
         println!(
-            "{:<9} {:>8} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9} {:>15} {:>14} {:>7.2}x",
+            "{:<9} {:>8} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9} {:>15} {:>14} {:>7.2}x",
             row.scene,
             row.max_iter,
             row.pixels,
@@ -69,6 +71,7 @@ fn main() {
             row.cardioid,
             row.bulb,
             row.cycled,
+            row.orbit,
             row.undecided,
             row.work,
             row.run,

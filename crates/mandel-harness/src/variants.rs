@@ -206,6 +206,9 @@ pub struct CensusRow {
     pub bulb: u64,
     /// Proved by an exact cycle.
     pub cycled: u64,
+    /// Proved by a ball around a cycle found from the orbit (0 in censuses made before it).
+    #[serde(default)]
+    pub orbit: u64,
     /// Interior pixels iterated all the way to `max_iter`.
     pub undecided: u64,
     /// The frame's pixel-iterations (the race's unit of work).

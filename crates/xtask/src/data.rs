@@ -131,6 +131,7 @@ impl Data {
                         ("cardioid", row.cardioid),
                         ("bulb", row.bulb),
                         ("cycled", row.cycled),
+                        ("orbit", row.orbit),
                         ("undecided", row.undecided),
                         ("work", row.work),
                         ("run", row.run),
@@ -331,19 +332,20 @@ fn census_table(census: &CensusStudy) -> String {
     );
     let _ = writeln!(
         out,
-        "| scene | max_iter | interior pixels | cardioid disc | bulb discs | exact cycle | iterated to max_iter | pixel-iterations run | fewer |"
+        "| scene | max_iter | interior pixels | cardioid disc | bulb discs | exact cycle | orbit's ball | iterated to max_iter | pixel-iterations run | fewer |"
     );
-    let _ = writeln!(out, "|:--|--:|--:|--:|--:|--:|--:|--:|--:|");
+    let _ = writeln!(out, "|:--|--:|--:|--:|--:|--:|--:|--:|--:|--:|");
     for row in &census.rows {
         let _ = writeln!(
             out,
-            "| {} | {} | {} | {} | {} | {} | {} | {} of {} | {} |",
+            "| {} | {} | {} | {} | {} | {} | {} | {} | {} of {} | {} |",
             row.scene,
             thousands(u64::from(row.max_iter)),
             thousands(row.interior),
             thousands(row.cardioid),
             thousands(row.bulb),
             thousands(row.cycled),
+            thousands(row.orbit),
             thousands(row.undecided),
             thousands(row.run),
             thousands(row.work),
