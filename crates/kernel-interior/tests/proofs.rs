@@ -103,22 +103,28 @@ fn mismatches(kernel: &dyn MandelKernel, frame: &Frame) -> Option<usize> {
 /// The fixed frames: the cusp and the root at spans from 1e-2 down to a few ulps, and points
 /// of both boundaries.
 fn tight_frames(precision: Precision) -> Vec<Frame> {
-    let ulp = match precision {
-        Precision::F64 => f64::EPSILON,
-        Precision::F32 => f32::EPSILON as f64,
-    };
+    let ulp = ulp(precision);
     let mut frames = Vec::new();
     for (x, y) in [(0.25, 0.0), (-0.75, 0.0), (-0.75, 0.1), boundary(false, 1.0), boundary(true, 2.0)] {
         for half in [1e-2, 1e-4, 1e-6, 24.0 * ulp] {
             frames.extend(around(x, y, half, 48, 6000));
         }
     }
-    frames.extend(cycle_frames(ulp));
+    frames.extend(cycle_frames(precision));
     frames
 }
 
+/// The spacing of floats near 1 in `precision`.
+fn ulp(precision: Precision) -> f64 {
+    match precision {
+        Precision::F64 => f64::EPSILON,
+        Precision::F32 => f32::EPSILON as f64,
+    }
+}
+
 /// Frames on the boundaries of the period-3 and period-4 bulbs.
-fn cycle_frames(ulp: f64) -> Vec<Frame> {
+fn cycle_frames(precision: Precision) -> Vec<Frame> {
+    let ulp = ulp(precision);
     let mut frames = Vec::new();
     for (centre, p) in BULBS {
         for theta in [1.0, 2.5, 4.0] {
@@ -151,7 +157,7 @@ fn the_bulb_boundaries_are_where_the_tests_think() {
 fn the_bulb_frames_exercise_the_orbits_ball() {
     // Otherwise the frames below would test nothing of it.
     let (mut orbit, mut interior) = (0, 0);
-    for frame in cycle_frames(f64::EPSILON) {
+    for frame in cycle_frames(Precision::F64) {
         let mut out = vec![0; frame.pixel_count()];
         orbit += kernel_interior::census_f64(&frame, &mut out).unwrap().orbit;
         interior += out.iter().filter(|&&n| n == frame.max_iter()).count() as u64;
@@ -172,40 +178,49 @@ fn sound_kernels_match_the_reference_where_the_proof_is_tightest() {
     }
 }
 
+/// Asserts that `flaw`, in f64 and in f32, changes some count of `frames`.
+fn assert_caught(flaw: Flaw, frames: fn(Precision) -> Vec<Frame>) {
+    let flawed: [Box<dyn MandelKernel>; 2] =
+        [Box::new(Interior::<f64x8, 5>::flawed(flaw)), Box::new(Interior::<f32x16, 5>::flawed(flaw))];
+    for kernel in &flawed {
+        let caught: usize =
+            frames(kernel.precision()).iter().filter_map(|frame| mismatches(kernel.as_ref(), frame)).sum();
+        assert!(caught > 0, "the frames did not catch {flaw:?} in {:?}", kernel.precision());
+    }
+}
+
 #[test]
 fn periodicity_with_a_tolerance_is_caught() {
     // "Close enough" in place of the orbit's ball: it takes pixels just outside the bulbs,
     // whose orbits linger near the weakly repelling cycle and then escape, as periodic.
-    let flawed: [Box<dyn MandelKernel>; 2] = [
-        Box::new(Interior::<f64x8, 5>::flawed(Flaw::CloseEnough(1e-3))),
-        Box::new(Interior::<f32x16, 5>::flawed(Flaw::CloseEnough(1e-3))),
-    ];
-    for kernel in &flawed {
-        let ulp = match kernel.precision() {
-            Precision::F64 => f64::EPSILON,
-            Precision::F32 => f32::EPSILON as f64,
-        };
-        let caught: usize =
-            cycle_frames(ulp).iter().filter_map(|frame| mismatches(kernel.as_ref(), frame)).sum();
-        assert!(caught > 0, "the frames near the bulbs did not catch {:?}", kernel.precision());
-    }
+    assert_caught(Flaw::CloseEnough(1e-3), cycle_frames);
 }
 
 #[test]
 fn a_disc_without_its_margin_is_caught() {
     // The real-number disc, no rounding margin, stretched by 1e-3: it certifies pixels just
     // outside the components, whose orbits linger near the cycle and then escape.
-    let flawed: [Box<dyn MandelKernel>; 2] = [
-        Box::new(Interior::<f64x8, 5>::flawed(Flaw::Loose(1e-3))),
-        Box::new(Interior::<f32x16, 5>::flawed(Flaw::Loose(1e-3))),
-    ];
-    for kernel in &flawed {
-        let caught: usize = tight_frames(kernel.precision())
-            .iter()
-            .filter_map(|frame| mismatches(kernel.as_ref(), frame))
-            .sum();
-        assert!(caught > 0, "the frames near the boundaries did not catch {:?}", kernel.precision());
+    assert_caught(Flaw::Loose(1e-3), tight_frames);
+}
+
+/// The sound kernels on a 24x24 frame around `(x, y)`, `10^-exponent` wide each side (at least a
+/// few ulps), in f64 and, if `f32_too`, in f32.
+fn check_around(
+    (x, y): (f64, f64),
+    exponent: f64,
+    max_iter: u32,
+    f32_too: bool,
+) -> Result<(), TestCaseError> {
+    let half = 10f64.powf(-exponent).max(16.0 * f64::EPSILON);
+    if let Some(frame) = around(x, y, half, 24, max_iter) {
+        let bad = mismatches(&InteriorSimd::new(), &frame);
+        prop_assert!(bad.is_none_or(|bad| bad == 0), "f64 differs on {bad:?} pixels of {frame:?}");
+        if f32_too {
+            let bad = mismatches(&InteriorSimdF32::new(), &frame);
+            prop_assert!(bad.is_none_or(|bad| bad == 0), "f32 differs on {bad:?} pixels of {frame:?}");
+        }
     }
+    Ok(())
 }
 
 proptest! {
@@ -220,16 +235,7 @@ proptest! {
         max_iter in 1000u32..12000,
         f32_too in any::<bool>(),
     ) {
-        let (x, y) = boundary(bulb, theta);
-        let half = 10f64.powf(-exponent).max(16.0 * f64::EPSILON);
-        if let Some(frame) = around(x, y, half, 24, max_iter) {
-            let bad = mismatches(&InteriorSimd::new(), &frame);
-            prop_assert!(bad.is_none_or(|bad| bad == 0), "f64 differs on {bad:?} pixels of {frame:?}");
-            if f32_too {
-                let bad = mismatches(&InteriorSimdF32::new(), &frame);
-                prop_assert!(bad.is_none_or(|bad| bad == 0), "f32 differs on {bad:?} pixels of {frame:?}");
-            }
-        }
+        check_around(boundary(bulb, theta), exponent, max_iter, f32_too)?;
     }
 
     /// Random points of the period-3 and period-4 bulbs' boundaries (the orbit's ball), at
@@ -243,15 +249,6 @@ proptest! {
         f32_too in any::<bool>(),
     ) {
         let (centre, p) = BULBS[bulb];
-        let (x, y) = bulb_boundary(centre, p, theta);
-        let half = 10f64.powf(-exponent).max(16.0 * f64::EPSILON);
-        if let Some(frame) = around(x, y, half, 24, max_iter) {
-            let bad = mismatches(&InteriorSimd::new(), &frame);
-            prop_assert!(bad.is_none_or(|bad| bad == 0), "f64 differs on {bad:?} pixels of {frame:?}");
-            if f32_too {
-                let bad = mismatches(&InteriorSimdF32::new(), &frame);
-                prop_assert!(bad.is_none_or(|bad| bad == 0), "f32 differs on {bad:?} pixels of {frame:?}");
-            }
-        }
+        check_around(bulb_boundary(centre, p, theta), exponent, max_iter, f32_too)?;
     }
 }
