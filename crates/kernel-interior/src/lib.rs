@@ -73,12 +73,13 @@
 //!   for `p = 2`, the bulb's pair. It is used only where a lane has no disc.
 //!
 //! # The exterior's floor (measured)
-//! On the classic frame (AMD EPYC family 26, one thread, scratch builds): `simd-f64x8` took 24 to
-//! 26 ms for the frame and 6.5 ms for the same frame at `max_iter` 33 (the exterior and the
-//! interior's first 32 iterations); a certifier that proved every lane in the cardioid or the
-//! period-2 bulb at iteration 0, by the real-number test and at no cost, still took 9.5 to
-//! 10 ms. The exterior is paid alike by every kernel, so even free certificates would leave this
-//! rung about 2.5x (3.7x with the rest of the interior free too) faster than `simd-f64x8` there.
+//! On the classic frame (AMD EPYC family 26, one thread, scratch builds of the engine before `cr`
+//! was computed once per frame): `simd-f64x8` took 24 to 26 ms for the frame and 6.5 ms for the
+//! same frame at `max_iter` 33 (the exterior and the interior's first 32 iterations; 5.2 to
+//! 5.5 ms after that change); a certifier that proved every lane in the cardioid or the period-2
+//! bulb at iteration 0, by the real-number test and at no cost, still took 9.5 to 10 ms, about
+//! 2.5x faster than `simd-f64x8`: the exterior and the interior the discs do not cover are paid
+//! in both kernels.
 //! Testing the discs from iteration 0 in the young pass, for real, saved 3.9M of the frame's
 //! 34M pixel-iterations but cost more in discs computed for vectors that then escape young
 //! (14.4 ms against 13.0 ms): the engine runs it no more.
