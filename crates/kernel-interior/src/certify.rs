@@ -301,7 +301,8 @@ impl<L: Lanes> Certificates<L> {
             return best.le(s::<L>(tol * tol)).mask_bits() & live;
         }
         // A ball can only map into itself where the cycle attracts: `|(F^p)'| < 1` near it.
-        let live = live & (dp.0 * dp.0 + dp.1 * dp.1).le(one).mask_bits();
+        let gain = dp.0 * dp.0 + dp.1 * dp.1;
+        let live = live & gain.le(one).mask_bits();
         if live == 0 {
             return 0;
         }
@@ -314,7 +315,7 @@ impl<L: Lanes> Certificates<L> {
         let r = (gr * gr + gi * gi).sqrt() * two + k.u * s::<L>(1024.0);
         // A filter, not a proof: the ball holds only where `r` is small beside `1 - |(F^p)'|`
         // (for `p = 1` exactly that), so far from it the `p` steps below would be wasted.
-        let live = live & r.le(one - (dp.0 * dp.0 + dp.1 * dp.1).sqrt()).mask_bits();
+        let live = live & r.le(one - gain.sqrt()).mask_bits();
         if live == 0 {
             return 0;
         }
